@@ -1,0 +1,45 @@
+package raftkv.storage;
+
+import java.util.List;
+
+/**
+ * The Raft log, indexed from 1. It may begin after a snapshot: {@link #firstIndex()} is then above
+ * 1 and {@link #termAt} still answers for {@code firstIndex() - 1}, the last index the snapshot
+ * covers.
+ */
+public interface RaftLog {
+
+  /** Index of the first entry held (1 for a log that was never compacted). */
+  long firstIndex();
+
+  /** Index of the last entry, or {@code firstIndex() - 1} when the log holds none. */
+  long lastIndex();
+
+  /** Term of the last entry (or of the snapshot boundary, 0 for an empty log). */
+  long lastTerm();
+
+  /**
+   * Term of the entry at {@code index}, for {@code firstIndex() - 1 <= index <= lastIndex()}; 0 for
+   * index 0.
+   *
+   * @throws IndexOutOfBoundsException outside that range
+   */
+  long termAt(long index);
+
+  /** @throws IndexOutOfBoundsException unless {@code firstIndex() <= index <= lastIndex()} */
+  LogEntry entry(long index);
+
+  /**
+   * Entries from {@code from} up to {@code toInclusive}, stopping early once {@code maxBytes} are
+   * taken (by {@link LogEntry#sizeBytes()}); always at least one entry when {@code from <=
+   * toInclusive}.
+   */
+  List<LogEntry> entries(long from, long toInclusive, long maxBytes);
+
+  /**
+   * Writes {@code entries} (consecutive indexes) so that the log ends with them: every entry at or
+   * after the first one's index is replaced. The first index must be in {@code (firstIndex() - 1,
+   * lastIndex() + 1]}. Durable (synced) before returning; the write is atomic.
+   */
+  void append(List<LogEntry> entries);
+}
