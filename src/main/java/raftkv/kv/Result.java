@@ -26,6 +26,14 @@ public record Result(
     return new Result(false, code, message, null, 0, false);
   }
 
+  /**
+   * An op that ran at {@code index} and failed ({@code not_a_number}, {@code overflow}): nothing
+   * changed, but the outcome is decided there and a retry gets it again.
+   */
+  public static Result failed(ErrorCode code, String message, long index) {
+    return new Result(false, code, message, null, index, false);
+  }
+
   /** The same outcome, marked as the cached answer to an earlier identical request. */
   public Result asDuplicate() {
     return new Result(ok, error, message, value, index, true);

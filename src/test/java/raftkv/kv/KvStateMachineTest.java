@@ -1,0 +1,390 @@
+package raftkv.kv;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class KvStateMachineTest {
+
+  private static final long TIMEOUT = 1_000;
+
+  private final KvStateMachine sm = new KvStateMachine(TIMEOUT, 100);
+  private long index;
+
+  private Result apply(String client, long seq, long time, Op op) {
+    return sm.apply(++index, new KvCommand(client, seq, time, op));
+  }
+
+  private Result apply(long seq, Op op) {
+    return apply("c", seq, 0, op);
+  }
+
+  @Test
+  void putWritesAtItsIndex() {
+    Result r = apply(1, new Op.Put("k", "v"));
+
+    assertThat(r).isEqualTo(Result.written(1));
+    assertThat(sm.get("k")).isEqualTo("v");
+    assertThat(sm.keyCount()).isEqualTo(1);
+    assertThat(sm.lastAppliedIndex()).isEqualTo(1);
+  }
+
+  @Test
+  void deleteRemovesAndAnAbsentKeyIsFine() {
+    apply(1, new Op.Put("k", "v"));
+
+    assertThat(apply(2, new Op.Delete("k"))).isEqualTo(Result.written(2));
+    assertThat(apply(3, new Op.Delete("k"))).isEqualTo(Result.written(3));
+    assertThat(sm.get("k")).isNull();
+    assertThat(sm.keyCount()).isZero();
+  }
+
+  @Test
+  void casWritesWhenTheValueIsTheExpectedOne() {
+    apply(1, new Op.Put("k", "old"));
+
+    assertThat(apply(2, new Op.Cas("k", "old", "new"))).isEqualTo(Result.written(2));
+    assertThat(sm.get("k")).isEqualTo("new");
+  }
+
+  @Test
+  void casMismatchReportsTheActualValueAndChangesNothing() {
+    apply(1, new Op.Put("k", "old"));
+
+    assertThat(apply(2, new Op.Cas("k", "other", "new")))
+        .isEqualTo(Result.casMismatch("old", 2));
+    assertThat(sm.get("k")).isEqualTo("old");
+  }
+
+  @Test
+  void casExpectedNullMeansAbsentAndDiffersFromEmpty() {
+    assertThat(apply(1, new Op.Cas("k", "", "v"))).isEqualTo(Result.casMismatch(null, 1));
+    assertThat(sm.get("k")).isNull();
+
+    assertThat(apply(2, new Op.Cas("k", null, "v"))).isEqualTo(Result.written(2));
+    assertThat(apply(3, new Op.Cas("k", null, "w"))).isEqualTo(Result.casMismatch("v", 3));
+    assertThat(sm.get("k")).isEqualTo("v");
+  }
+
+  @Test
+  void incrOnAnAbsentKeyStartsAtZero() {
+    assertThat(apply(1, new Op.Incr("n", 5))).isEqualTo(Result.value("5", 1));
+    assertThat(sm.get("n")).isEqualTo("5");
+  }
+
+  @Test
+  void incrTakesANegativeDelta() {
+    apply(1, new Op.Put("n", "3"));
+
+    assertThat(apply(2, new Op.Incr("n", -10))).isEqualTo(Result.value("-7", 2));
+    assertThat(apply(3, new Op.Incr("n", -1))).isEqualTo(Result.value("-8", 3));
+  }
+
+  @Test
+  void incrOnANonNumberFailsQuotingAtMost40Chars() {
+    apply(1, new Op.Put("n", "y".repeat(100)));
+
+    Result r = apply(2, new Op.Incr("n", 1));
+
+    assertThat(r.error()).isEqualTo(ErrorCode.NOT_A_NUMBER);
+    assertThat(r.message())
+        .isEqualTo(
+            "incr needs a base-10 signed 64-bit integer; the key holds \"" + "y".repeat(40)
+                + "\"...");
+    assertThat(sm.get("n")).isEqualTo("y".repeat(100));
+  }
+
+  @Test
+  void incrAcceptsOnlyAPlainBase10Long() {
+    List<String> notNumbers =
+        List.of("+1", " 1", "1 ", "", "-", "1.0", "0x10", "1e3", "١٢", "9223372036854775808");
+    long seq = 1;
+    for (String v : notNumbers) {
+      apply(seq++, new Op.Put("n", v));
+      assertThat(apply(seq++, new Op.Incr("n", 1)).error()).as(v).isEqualTo(ErrorCode.NOT_A_NUMBER);
+      assertThat(sm.get("n")).isEqualTo(v);
+    }
+    apply(seq++, new Op.Put("n", "-9223372036854775808"));
+    assertThat(apply(seq++, new Op.Incr("n", 1)).value()).isEqualTo("-9223372036854775807");
+    apply(seq++, new Op.Put("n", "007"));
+    assertThat(apply(seq, new Op.Incr("n", 1)).value()).isEqualTo("8");
+  }
+
+  @Test
+  void incrPastTheLongRangeOverflowsAndChangesNothing() {
+    apply(1, new Op.Put("n", Long.toString(Long.MAX_VALUE)));
+    apply(2, new Op.Put("m", Long.toString(Long.MIN_VALUE)));
+
+    Result up = apply(3, new Op.Incr("n", 1));
+    Result down = apply(4, new Op.Incr("m", -1));
+
+    assertThat(up.error()).isEqualTo(ErrorCode.OVERFLOW);
+    assertThat(up.index()).isEqualTo(3);
+    assertThat(down.error()).isEqualTo(ErrorCode.OVERFLOW);
+    assertThat(sm.get("n")).isEqualTo(Long.toString(Long.MAX_VALUE));
+    assertThat(sm.get("m")).isEqualTo(Long.toString(Long.MIN_VALUE));
+  }
+
+  @Test
+  void aFailedIncrIsRecordedSoItsRetryGetsTheSameFailure() {
+    apply("a", 1, 0, new Op.Put("n", "abc"));
+    Result first = apply("b", 1, 0, new Op.Incr("n", 1));
+    apply("a", 2, 0, new Op.Put("n", "5"));
+
+    Result retry = apply("b", 1, 0, new Op.Incr("n", 1));
+
+    assertThat(first.error()).isEqualTo(ErrorCode.NOT_A_NUMBER);
+    assertThat(retry).isEqualTo(first.asDuplicate());
+    assertThat(sm.get("n")).isEqualTo("5");
+  }
+
+  @Test
+  void aDuplicateReturnsTheFirstResultAndIsNotReapplied() {
+    Result first = apply(1, new Op.Incr("n", 1));
+    Result retry = apply(1, new Op.Incr("n", 1));
+
+    assertThat(first).isEqualTo(Result.value("1", 1));
+    assertThat(retry).isEqualTo(Result.value("1", 1).asDuplicate());
+    assertThat(retry.duplicate()).isTrue();
+    assertThat(sm.get("n")).isEqualTo("1");
+  }
+
+  @Test
+  void aSeqReusedForAnotherOpIsRefusedAndNothingApplied() {
+    apply(1, new Op.Put("k", "v"));
+
+    Result r = apply(1, new Op.Put("k", "w"));
+
+    assertThat(r.error()).isEqualTo(ErrorCode.SEQ_REUSED);
+    assertThat(sm.get("k")).isEqualTo("v");
+  }
+
+  @Test
+  void aStaleSeqIsRefused() {
+    KvStateMachine small = new KvStateMachine(TIMEOUT, 10, 2);
+    for (long seq = 1; seq <= 4; seq++) {
+      small.apply(seq, new KvCommand("c", seq, 0, new Op.Incr("n", 1)));
+    }
+
+    Result r = small.apply(5, new KvCommand("c", 1, 0, new Op.Incr("n", 1)));
+
+    assertThat(r.error()).isEqualTo(ErrorCode.STALE_REQUEST);
+    assertThat(small.get("n")).isEqualTo("4");
+  }
+
+  @Test
+  void responsesPerSessionAreCapped() {
+    for (long seq = 1; seq <= 20; seq++) {
+      apply(seq, new Op.Incr("n", 1));
+    }
+
+    assertThat(sm.sessions().session("c").orElseThrow().responses())
+        .hasSize(SessionTable.DEFAULT_RESPONSES_PER_SESSION)
+        .containsKeys(5L, 20L)
+        .doesNotContainKey(4L);
+    assertThat(apply(4, new Op.Incr("n", 1)).error()).isEqualTo(ErrorCode.STALE_REQUEST);
+    assertThat(apply(5, new Op.Incr("n", 1)).duplicate()).isTrue();
+    assertThat(sm.get("n")).isEqualTo("20");
+  }
+
+  @Test
+  void anUnknownClientAboveSeqOneGetsSessionExpired() {
+    Result r = apply("ghost", 7, 0, new Op.Put("k", "v"));
+
+    assertThat(r.error()).isEqualTo(ErrorCode.SESSION_EXPIRED);
+    assertThat(sm.get("k")).isNull();
+    assertThat(sm.sessions().size()).isZero();
+  }
+
+  @Test
+  void aSessionIdlePastTheTimeoutExpiresByLoggedTime() {
+    apply("a", 1, 0, new Op.Incr("n", 1));
+    apply("a", 2, 10, new Op.Incr("n", 1));
+    apply("b", 1, 10 + TIMEOUT, new Op.Put("x", "1"));
+    assertThat(sm.sessions().session("a")).as("exactly at the timeout").isPresent();
+
+    apply("b", 2, 11 + TIMEOUT, new Op.Put("x", "2"));
+
+    assertThat(sm.sessions().session("a")).isEmpty();
+    Result retry = apply("a", 2, 12 + TIMEOUT, new Op.Incr("n", 1));
+    Result next = apply("a", 3, 12 + TIMEOUT, new Op.Incr("n", 1));
+    assertThat(retry.error()).isEqualTo(ErrorCode.SESSION_EXPIRED);
+    assertThat(next.error()).isEqualTo(ErrorCode.SESSION_EXPIRED);
+    assertThat(sm.get("n")).isEqualTo("2");
+  }
+
+  @Test
+  void aRefusalIsNotCachedAndLeavesTheSessionAlone() {
+    apply("a", 1, 0, new Op.Put("k", "v"));
+    Result tooLarge = apply("a", 2, 500, new Op.Put("k", "v".repeat(Limits.MAX_VALUE_BYTES + 1)));
+    Result expired = apply("b", 9, 600, new Op.Put("k", "w"));
+
+    assertThat(tooLarge.error()).isEqualTo(ErrorCode.TOO_LARGE);
+    assertThat(expired.error()).isEqualTo(ErrorCode.SESSION_EXPIRED);
+    SessionTable.Session a = sm.sessions().session("a").orElseThrow();
+    assertThat(a.lastActive()).isZero();
+    assertThat(a.highestSeq()).isEqualTo(1);
+    assertThat(apply("a", 2, 700, new Op.Put("k", "x")).ok()).isTrue();
+    assertThat(sm.get("k")).isEqualTo("x");
+  }
+
+  @Test
+  void evictionAtMaxSessionsDropsTheLeastRecentlyActive() {
+    KvStateMachine two = new KvStateMachine(TIMEOUT, 2);
+    two.apply(1, new KvCommand("a", 1, 1, new Op.Put("k", "1")));
+    two.apply(2, new KvCommand("b", 1, 2, new Op.Put("k", "2")));
+    two.apply(3, new KvCommand("a", 2, 3, new Op.Put("k", "3")));
+
+    two.apply(4, new KvCommand("c", 1, 4, new Op.Put("k", "4")));
+
+    assertThat(two.sessions().size()).isEqualTo(2);
+    assertThat(two.sessions().session("b")).isEmpty();
+    assertThat(two.sessions().session("a")).isPresent();
+    assertThat(two.apply(5, new KvCommand("b", 2, 5, new Op.Put("k", "5"))).error())
+        .isEqualTo(ErrorCode.SESSION_EXPIRED);
+  }
+
+  @Test
+  void evictionBreaksActivityTiesByClientId() {
+    KvStateMachine two = new KvStateMachine(TIMEOUT, 2);
+    two.apply(1, new KvCommand("y", 1, 1, new Op.Put("k", "1")));
+    two.apply(2, new KvCommand("x", 1, 1, new Op.Put("k", "2")));
+
+    two.apply(3, new KvCommand("z", 1, 1, new Op.Put("k", "3")));
+
+    assertThat(two.sessions().session("x")).isEmpty();
+    assertThat(two.sessions().session("y")).isPresent();
+    assertThat(two.sessions().session("z")).isPresent();
+  }
+
+  @Test
+  void entriesApplyInIndexOrderOnce() {
+    sm.apply(5, new KvCommand("c", 1, 0, new Op.Incr("n", 1)));
+
+    assertThatThrownBy(() -> sm.apply(5, new KvCommand("c", 2, 0, new Op.Incr("n", 1))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> sm.apply(4, new KvCommand("c", 2, 0, new Op.Incr("n", 1))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(sm.get("n")).isEqualTo("1");
+    assertThat(sm.apply(9, new KvCommand("c", 2, 0, new Op.Incr("n", 1))).index()).isEqualTo(9);
+  }
+
+  @Test
+  void replicasFedTheSameCommandsEndIdentical() {
+    List<KvCommand> log = randomLog(new Random(42), 20_000);
+    KvStateMachine a = new KvStateMachine(TIMEOUT, 8, 4);
+    KvStateMachine b = new KvStateMachine(TIMEOUT, 8, 4);
+    Map<ErrorCode, Integer> errors = new EnumMap<>(ErrorCode.class);
+    int duplicates = 0;
+    int expiries = 0;
+    int evictions = 0;
+
+    for (int i = 0; i < log.size(); i++) {
+      int sizeBefore = a.sessions().size();
+      boolean known = a.sessions().session(log.get(i).clientId()).isPresent();
+      Result ra = a.apply(i + 1, log.get(i));
+      // b takes the log path: the bytes a follower stores and decodes
+      Result rb = b.apply(i + 1, CommandCodec.decode(CommandCodec.encode(log.get(i))));
+      assertThat(rb).as("result at %d", i + 1).isEqualTo(ra);
+      if (ra.error() != null) {
+        errors.merge(ra.error(), 1, Integer::sum);
+      }
+      duplicates += ra.duplicate() ? 1 : 0;
+      expiries += a.sessions().size() < sizeBefore ? 1 : 0;
+      evictions += sizeBefore == 8 && !known && ra.index() > 0 && !ra.duplicate() ? 1 : 0;
+      if (i % 1000 == 999) {
+        assertThat(b.digest()).isEqualTo(a.digest());
+      }
+    }
+
+    assertThat(b.digest()).isEqualTo(a.digest());
+    assertThat(b.sessions().digest()).isEqualTo(a.sessions().digest());
+    // The workload reached every rule, expiry and eviction included.
+    assertThat(errors)
+        .containsKeys(
+            ErrorCode.SESSION_EXPIRED,
+            ErrorCode.STALE_REQUEST,
+            ErrorCode.SEQ_REUSED,
+            ErrorCode.CAS_MISMATCH,
+            ErrorCode.NOT_A_NUMBER);
+    assertThat(duplicates).isPositive();
+    assertThat(expiries).isPositive();
+    assertThat(evictions).isPositive();
+
+    b.apply(log.size() + 1, new KvCommand("late", 1, Long.MAX_VALUE, new Op.Delete("k0")));
+    assertThat(b.digest()).isNotEqualTo(a.digest());
+  }
+
+  @Test
+  void digestSeesEveryPartOfTheState() {
+    KvStateMachine a = new KvStateMachine(TIMEOUT, 8);
+    KvStateMachine b = new KvStateMachine(TIMEOUT, 8);
+    a.apply(1, new KvCommand("c", 1, 0, new Op.Put("k", "v")));
+    b.apply(1, new KvCommand("c", 1, 0, new Op.Put("k", "w")));
+    assertThat(a.digest()).isNotEqualTo(b.digest());
+
+    KvStateMachine c = new KvStateMachine(TIMEOUT, 8);
+    c.apply(1, new KvCommand("d", 1, 0, new Op.Put("k", "v")));
+    assertThat(a.digest()).as("another client").isNotEqualTo(c.digest());
+
+    KvStateMachine d = new KvStateMachine(TIMEOUT, 8);
+    d.apply(1, new KvCommand("c", 1, 1, new Op.Put("k", "v")));
+    assertThat(a.digest()).as("another lastActive").isNotEqualTo(d.digest());
+  }
+
+  /**
+   * Clients that retry, reuse and skip seqs, go idle past the timeout and restart at seq 1, over
+   * more clients than the table holds; the logged time mostly advances and sometimes jumps.
+   */
+  private static List<KvCommand> randomLog(Random random, int size) {
+    List<KvCommand> log = new ArrayList<>();
+    Map<String, Long> nextSeq = new HashMap<>();
+    Map<String, Op> lastOp = new HashMap<>();
+    long time = 1_000_000;
+    for (int i = 0; i < size; i++) {
+      time += random.nextInt(20) == 0 ? random.nextInt(3 * (int) TIMEOUT) : random.nextInt(50);
+      String client = "client-" + random.nextInt(12);
+      long seq = nextSeq.getOrDefault(client, 1L);
+      Op op = randomOp(random);
+      int roll = random.nextInt(100);
+      if (roll < 8 && lastOp.containsKey(client)) {
+        seq -= 1; // a retry
+        op = lastOp.get(client);
+      } else if (roll < 11 && seq > 1) {
+        seq -= 1; // a seq reused for another op
+      } else if (roll < 14 && seq > 6) {
+        seq -= 6; // a very old seq
+      } else if (roll < 16) {
+        seq = 1; // a client restarting its session
+      } else {
+        seq += roll < 20 ? 3 : 0; // a skip, else the next seq
+        nextSeq.put(client, seq + 1);
+        lastOp.put(client, op);
+      }
+      log.add(new KvCommand(client, seq, time, op));
+    }
+    return log;
+  }
+
+  private static Op randomOp(Random random) {
+    String key = "k" + random.nextInt(5);
+    switch (random.nextInt(5)) {
+      case 0:
+        String value = random.nextBoolean() ? "v" + random.nextInt(3) : "" + random.nextInt(9);
+        return new Op.Put(key, value);
+      case 1:
+        return new Op.Delete(key);
+      case 2:
+        return new Op.Cas(key, random.nextBoolean() ? null : "" + random.nextInt(3), "v");
+      default:
+        return new Op.Incr(key, random.nextInt(11) - 5);
+    }
+  }
+}
