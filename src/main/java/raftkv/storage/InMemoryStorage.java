@@ -100,10 +100,16 @@ public final class InMemoryStorage implements RaftStorage {
       throw new IllegalArgumentException(
           "append at " + first + " leaves a gap after last index " + log.size());
     }
+    long term = first == 1 ? 0 : log.get((int) first - 2).term();
     for (int i = 0; i < entries.size(); i++) {
-      if (entries.get(i).index() != first + i) {
-        throw new IllegalArgumentException("entries are not consecutive at " + entries.get(i));
+      LogEntry e = entries.get(i);
+      if (e.index() != first + i) {
+        throw new IllegalArgumentException("entries are not consecutive at " + e);
       }
+      if (e.term() < term) {
+        throw new IllegalArgumentException("term decreases at " + e);
+      }
+      term = e.term();
     }
     while (log.size() >= first) {
       log.remove(log.size() - 1);

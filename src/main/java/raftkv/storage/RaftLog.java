@@ -39,7 +39,10 @@ public interface RaftLog {
   /**
    * Writes {@code entries} (consecutive indexes) so that the log ends with them: every entry at or
    * after the first one's index is replaced. The first index must be in {@code (firstIndex() - 1,
-   * lastIndex() + 1]}. Durable (synced) before returning; the write is atomic.
+   * lastIndex() + 1]}, and terms must not decrease along the resulting log. Durable (synced) before
+   * returning; the write is atomic.
+   *
+   * @throws IllegalArgumentException for a gap, non-consecutive indexes or a decreasing term
    */
   void append(List<LogEntry> entries);
 }

@@ -1,0 +1,734 @@
+package raftkv.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.rocksdb.AbstractNativeReference;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import raftkv.common.Endpoint;
+
+/**
+ * {@link RaftStorage} on one RocksDB instance in a data directory.
+ *
+ * <h2>On-disk layout (format {@value #FORMAT})</h2>
+ *
+ * Column families {@code meta} and {@code log}, plus RocksDB's {@code default}, which stays empty.
+ * Every number is big-endian with a fixed width; strings are UTF-8.
+ *
+ * <pre>
+ * meta  "format"          "raftkv-1"      marks the directory as ours; checked before anything else
+ *       "node-id"         4-byte int      the node this store belongs to
+ *       "term"            8-byte long     currentTerm
+ *       "voted-for"       "host:port"     votedFor; absent when the node has not voted in this term
+ *       "commit-hint"     8-byte long     see {@link TermStore#commitHint()}
+ *       "log-first-index" 8-byte long     index of the first entry held (1 until a snapshot)
+ *       "log-prev-term"   8-byte long     term of entry log-first-index - 1 (0 until a snapshot)
+ * log   8-byte index   -> [format byte = 1][EntryType code][term: 8 bytes][data bytes]
+ * </pre>
+ *
+ * Log keys are contiguous from {@code log-first-index}, and terms never decrease along the log.
+ *
+ * <h2>Opening</h2>
+ *
+ * A missing or empty directory becomes a new store. Anything else is first checked through a
+ * read-only open that writes nothing (no lock, not even a LOG file): the format marker, the node id, and
+ * one scan of the whole log, which also loads every term into memory so that {@link #termAt},
+ * {@link #lastIndex} and {@link #lastTerm} never touch the disk. Only a store that passes is opened
+ * for writing, so a store we refuse is left exactly as it was for the operator to look at.
+ *
+ * <p>One writer (the node's actor); the methods are synchronized anyway, since the term cache is
+ * plain memory.
+ */
+public final class RocksDbStorage implements RaftStorage {
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  static final String FORMAT = "raftkv-1";
+  static final byte ENTRY_FORMAT = 1;
+  /** Format byte, type code and term, before the entry's data. */
+  static final int ENTRY_HEADER_BYTES = 1 + 1 + Long.BYTES;
+
+  static final byte[] META_CF = utf8("meta");
+  static final byte[] LOG_CF = utf8("log");
+  static final byte[] FORMAT_KEY = utf8("format");
+  static final byte[] NODE_ID_KEY = utf8("node-id");
+  static final byte[] TERM_KEY = utf8("term");
+  static final byte[] VOTED_FOR_KEY = utf8("voted-for");
+  static final byte[] COMMIT_HINT_KEY = utf8("commit-hint");
+  static final byte[] FIRST_INDEX_KEY = utf8("log-first-index");
+  static final byte[] PREV_TERM_KEY = utf8("log-prev-term");
+
+  private final Path dir;
+  private final Db db;
+  private final WriteOptions synced = new WriteOptions().setSync(true);
+  private final WriteOptions unsynced = new WriteOptions();
+  private final long firstIndex;
+  private final long prevTerm;
+  private final Terms terms;
+  private long term;
+  private Optional<Endpoint> votedFor;
+  private long commitHint;
+  private boolean closed;
+
+  private RocksDbStorage(Path dir, Db db, Meta meta, Terms terms) {
+    this.dir = dir;
+    this.db = db;
+    this.firstIndex = meta.firstIndex();
+    this.prevTerm = meta.prevTerm();
+    this.terms = terms;
+    this.term = meta.term();
+    this.votedFor = meta.votedFor();
+    this.commitHint = meta.commitHint();
+  }
+
+  /**
+   * Opens the store in {@code dir}, creating it when {@code dir} is missing or empty.
+   *
+   * @throws StorageException with a one-line reason when the directory is not a usable store of
+   *     node {@code nodeId}; nothing in it has been changed then
+   */
+  public static RocksDbStorage open(Path dir, int nodeId) {
+    if (isMissingOrEmpty(dir)) {
+      return create(dir, nodeId);
+    }
+    if (!Files.exists(dir.resolve("CURRENT"))) {
+      throw notOurs(dir, "no RocksDB CURRENT file");
+    }
+    // Validate through a read-only open, which writes nothing: a refused store stays as it was.
+    Meta meta;
+    Terms terms;
+    try (Db readOnly = openDb(dir, Mode.READ_ONLY)) {
+      meta = readMeta(dir, readOnly, nodeId);
+      terms = scanLog(dir, readOnly, meta);
+    }
+    Db db = openDb(dir, Mode.READ_WRITE);
+    try {
+      // Nobody else can write now that we hold the lock; check that nobody did since the scan.
+      long lastIndex = meta.firstIndex() - 1 + terms.size();
+      if (!readMeta(dir, db, nodeId).equals(meta)
+          || lastIndexOnDisk(dir, db, meta.firstIndex()) != lastIndex) {
+        throw new StorageException(dir + " changed while being opened; is another process at it?");
+      }
+      return new RocksDbStorage(dir, db, meta, terms);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private static RocksDbStorage create(Path dir, int nodeId) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new StorageException(dir + ": cannot create the directory (" + describe(e) + ")", e);
+    }
+    Meta meta = new Meta(nodeId, 0, Optional.empty(), 0, 1, 0);
+    RocksDbStorage storage = new RocksDbStorage(dir, openDb(dir, Mode.CREATE), meta, new Terms());
+    try {
+      storage.stamp(meta);
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+    return storage;
+  }
+
+  /**
+   * Writes the meta of a new store in one synced batch. A crash between creating the RocksDB and
+   * this write leaves a store without our marker, which the next open refuses: the operator then
+   * deletes that empty store by hand.
+   */
+  private void stamp(Meta meta) {
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.put(db.meta, FORMAT_KEY, utf8(FORMAT));
+      batch.put(db.meta, NODE_ID_KEY, intBytes(meta.nodeId()));
+      batch.put(db.meta, TERM_KEY, longBytes(meta.term()));
+      batch.put(db.meta, COMMIT_HINT_KEY, longBytes(meta.commitHint()));
+      batch.put(db.meta, FIRST_INDEX_KEY, longBytes(meta.firstIndex()));
+      batch.put(db.meta, PREV_TERM_KEY, longBytes(meta.prevTerm()));
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- TermStore
+
+  @Override
+  public synchronized long currentTerm() {
+    checkOpen();
+    return term;
+  }
+
+  @Override
+  public synchronized Optional<Endpoint> votedFor() {
+    checkOpen();
+    return votedFor;
+  }
+
+  @Override
+  public synchronized void saveTermAndVote(long term, Optional<Endpoint> votedFor) {
+    checkOpen();
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.put(db.meta, TERM_KEY, longBytes(term));
+      if (votedFor.isPresent()) {
+        batch.put(db.meta, VOTED_FOR_KEY, utf8(votedFor.get().toString()));
+      } else {
+        batch.delete(db.meta, VOTED_FOR_KEY);
+      }
+      // Synced: a vote, or a term we act in, must survive a crash before anyone hears of it.
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    this.term = term;
+    this.votedFor = votedFor;
+  }
+
+  @Override
+  public synchronized long commitHint() {
+    checkOpen();
+    return commitHint;
+  }
+
+  @Override
+  public synchronized void saveCommitHint(long commitIndex) {
+    checkOpen();
+    try {
+      // Not synced: losing the hint in a crash only means waiting for the leader to resend it. It
+      // still goes through the WAL, so the next synced write makes it durable too.
+      db.rocks.put(db.meta, unsynced, COMMIT_HINT_KEY, longBytes(commitIndex));
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    this.commitHint = commitIndex;
+  }
+
+  // ------------------------------------------------------------------------------------ RaftLog
+
+  @Override
+  public synchronized long firstIndex() {
+    checkOpen();
+    return firstIndex;
+  }
+
+  @Override
+  public synchronized long lastIndex() {
+    checkOpen();
+    return firstIndex - 1 + terms.size();
+  }
+
+  @Override
+  public synchronized long lastTerm() {
+    checkOpen();
+    return terms.size() == 0 ? prevTerm : terms.get(terms.size() - 1);
+  }
+
+  @Override
+  public synchronized long termAt(long index) {
+    checkOpen();
+    if (index == 0) {
+      return 0;
+    }
+    if (index == firstIndex - 1) {
+      return prevTerm;
+    }
+    checkInLog(index);
+    return terms.get((int) (index - firstIndex));
+  }
+
+  @Override
+  public synchronized LogEntry entry(long index) {
+    checkOpen();
+    checkInLog(index);
+    byte[] value;
+    try {
+      value = db.rocks.get(db.log, indexKey(index));
+    } catch (RocksDBException e) {
+      throw readFailed(e);
+    }
+    if (value == null) {
+      throw corrupt(dir, "log entry at index " + index + " is missing");
+    }
+    return decode(dir, index, value);
+  }
+
+  @Override
+  public synchronized List<LogEntry> entries(long from, long toInclusive, long maxBytes) {
+    checkOpen();
+    List<LogEntry> out = new ArrayList<>();
+    if (from > toInclusive) {
+      return out;
+    }
+    checkInLog(from);
+    checkInLog(toInclusive);
+    long bytes = 0;
+    try (RocksIterator it = db.rocks.newIterator(db.log)) {
+      it.seek(indexKey(from));
+      for (long index = from; index <= toInclusive; index++, it.next()) {
+        if (!it.isValid() || indexOf(it.key()) != index) {
+          it.status(); // a read error, if that is why
+          throw corrupt(dir, "log entry at index " + index + " is missing");
+        }
+        LogEntry entry = decode(dir, index, it.value());
+        bytes += entry.sizeBytes();
+        if (!out.isEmpty() && bytes > maxBytes) {
+          break;
+        }
+        out.add(entry);
+      }
+    } catch (RocksDBException e) {
+      throw readFailed(e);
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized void append(List<LogEntry> entries) {
+    checkOpen();
+    if (entries.isEmpty()) {
+      return;
+    }
+    checkAppendable(entries);
+    long first = entries.get(0).index();
+    long last = lastIndex();
+    try (WriteBatch batch = new WriteBatch()) {
+      if (first <= last) {
+        // The new entries replace the whole old suffix, even where they end before it does.
+        batch.deleteRange(db.log, indexKey(first), indexKey(last + 1));
+      }
+      for (LogEntry entry : entries) {
+        batch.put(db.log, indexKey(entry.index()), encode(entry));
+      }
+      // Synced: Raft counts an entry as stored (and may commit it) as soon as we return.
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    // Only now: a failed write must leave the memory matching the disk.
+    terms.truncate((int) (first - firstIndex));
+    for (LogEntry entry : entries) {
+      terms.add(entry.term());
+    }
+  }
+
+  /** @throws IllegalArgumentException unless the entries can extend or overwrite the log */
+  private void checkAppendable(List<LogEntry> entries) {
+    long first = entries.get(0).index();
+    if (first < firstIndex || first > lastIndex() + 1) {
+      throw new IllegalArgumentException(
+          "append at " + first + " is outside [" + firstIndex + ", " + (lastIndex() + 1) + "]");
+    }
+    // Terms never decrease along a Raft log; the open-time validation relies on it.
+    long previousTerm = termAt(first - 1);
+    for (int i = 0; i < entries.size(); i++) {
+      LogEntry entry = entries.get(i);
+      if (entry.index() != first + i) {
+        throw new IllegalArgumentException("entries are not consecutive at " + entry);
+      }
+      if (entry.term() < previousTerm) {
+        throw new IllegalArgumentException(
+            entry + " has a term below " + previousTerm + " of the entry before it");
+      }
+      previousTerm = entry.term();
+    }
+    if (first - firstIndex + entries.size() > Terms.MAX_SIZE) {
+      throw new IllegalArgumentException("the log would exceed " + Terms.MAX_SIZE + " entries");
+    }
+  }
+
+  private void checkInLog(long index) {
+    if (index < firstIndex || index > lastIndex()) {
+      throw new IndexOutOfBoundsException(
+          "index " + index + " outside [" + firstIndex + ", " + lastIndex() + "]");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    db.close();
+    synced.close();
+    unsynced.close();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(dir + ": storage is closed");
+    }
+  }
+
+  private StorageException writeFailed(RocksDBException e) {
+    return new StorageException(dir + ": write failed: " + describe(e), e);
+  }
+
+  private StorageException readFailed(RocksDBException e) {
+    if (isCorruption(e)) {
+      return corrupt(dir, describe(e), e);
+    }
+    return new StorageException(dir + ": read failed: " + describe(e), e);
+  }
+
+  // ---------------------------------------------------------------------- validation on open
+
+  /** The meta column family, decoded. */
+  private record Meta(
+      int nodeId,
+      long term,
+      Optional<Endpoint> votedFor,
+      long commitHint,
+      long firstIndex,
+      long prevTerm) {}
+
+  private static Meta readMeta(Path dir, Db db, int expectedNodeId) {
+    try {
+      byte[] format = db.rocks.get(db.meta, FORMAT_KEY);
+      if (format == null) {
+        throw notOurs(dir, "RocksDB without the raftkv format marker");
+      }
+      if (!Arrays.equals(format, utf8(FORMAT))) {
+        throw notOurs(dir, "format '" + text(format) + "', expected '" + FORMAT + "'");
+      }
+      int nodeId = ByteBuffer.wrap(fixed(dir, db, NODE_ID_KEY, Integer.BYTES)).getInt();
+      if (nodeId != expectedNodeId) {
+        throw new StorageException(
+            dir + " belongs to node " + nodeId + ", not node " + expectedNodeId);
+      }
+      long firstIndex = readLong(dir, db, FIRST_INDEX_KEY);
+      long prevTerm = readLong(dir, db, PREV_TERM_KEY);
+      if (firstIndex < 1 || prevTerm < 0 || (firstIndex == 1 && prevTerm != 0)) {
+        throw corrupt(dir, "log starts at index " + firstIndex + " after term " + prevTerm);
+      }
+      return new Meta(
+          nodeId,
+          readLong(dir, db, TERM_KEY),
+          readVotedFor(dir, db),
+          readLong(dir, db, COMMIT_HINT_KEY),
+          firstIndex,
+          prevTerm);
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+  }
+
+  private static long readLong(Path dir, Db db, byte[] key) throws RocksDBException {
+    return ByteBuffer.wrap(fixed(dir, db, key, Long.BYTES)).getLong();
+  }
+
+  /** The value of a meta key that must be present with exactly {@code length} bytes. */
+  private static byte[] fixed(Path dir, Db db, byte[] key, int length) throws RocksDBException {
+    byte[] value = db.rocks.get(db.meta, key);
+    if (value == null) {
+      throw corrupt(dir, "meta '" + text(key) + "' is missing");
+    }
+    if (value.length != length) {
+      throw corrupt(
+          dir, "meta '" + text(key) + "' has " + value.length + " bytes, expected " + length);
+    }
+    return value;
+  }
+
+  private static Optional<Endpoint> readVotedFor(Path dir, Db db) throws RocksDBException {
+    byte[] value = db.rocks.get(db.meta, VOTED_FOR_KEY);
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Endpoint.parse(text(value), ""));
+    } catch (IllegalArgumentException e) {
+      throw corrupt(dir, "meta 'voted-for' is not host:port (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Checks every log entry once and returns their terms. */
+  private static Terms scanLog(Path dir, Db db, Meta meta) {
+    Terms terms = new Terms();
+    long expected = meta.firstIndex();
+    long previousTerm = meta.prevTerm();
+    try (RocksIterator it = db.rocks.newIterator(db.log)) {
+      for (it.seekToFirst(); it.isValid(); it.next(), expected++) {
+        byte[] key = it.key();
+        if (key.length != Long.BYTES) {
+          throw corrupt(dir, "log key of " + key.length + " bytes at index " + expected);
+        }
+        long index = indexOf(key);
+        if (index != expected) {
+          throw corrupt(
+              dir, "log is not contiguous: expected index " + expected + ", found " + index);
+        }
+        long entryTerm = checkedTerm(dir, index, it.value());
+        if (entryTerm < previousTerm) {
+          throw corrupt(
+              dir,
+              "log entry at index " + index + " has term " + entryTerm
+                  + ", lower than term " + previousTerm + " before it");
+        }
+        if (terms.size() == Terms.MAX_SIZE) {
+          throw corrupt(dir, "log holds more than " + Terms.MAX_SIZE + " entries");
+        }
+        terms.add(entryTerm);
+        previousTerm = entryTerm;
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      if (isCorruption(e)) {
+        throw corrupt(
+            dir, "cannot read the log after index " + (expected - 1) + " (" + describe(e) + ")", e);
+      }
+      throw openFailed(dir, e);
+    }
+    return terms;
+  }
+
+  /** The highest log index on disk, or {@code firstIndex - 1} when the log is empty. */
+  private static long lastIndexOnDisk(Path dir, Db db, long firstIndex) {
+    try (RocksIterator it = db.rocks.newIterator(db.log)) {
+      it.seekToLast();
+      if (it.isValid()) {
+        return indexOf(it.key());
+      }
+      it.status();
+      return firstIndex - 1;
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+  }
+
+  // ------------------------------------------------------------------------- entry encoding
+
+  static byte[] indexKey(long index) {
+    return longBytes(index);
+  }
+
+  private static long indexOf(byte[] key) {
+    return ByteBuffer.wrap(key).getLong();
+  }
+
+  private static byte[] encode(LogEntry entry) {
+    return ByteBuffer.allocate(ENTRY_HEADER_BYTES + entry.data().length)
+        .put(ENTRY_FORMAT)
+        .put(entry.type().code())
+        .putLong(entry.term())
+        .put(entry.data())
+        .array();
+  }
+
+  private static LogEntry decode(Path dir, long index, byte[] value) {
+    long entryTerm = checkedTerm(dir, index, value);
+    EntryType type = EntryType.fromCode(value[1]);
+    byte[] data = Arrays.copyOfRange(value, ENTRY_HEADER_BYTES, value.length);
+    return new LogEntry(index, entryTerm, type, data);
+  }
+
+  /** The term of a stored entry, after checking its header. */
+  private static long checkedTerm(Path dir, long index, byte[] value) {
+    String at = "log entry at index " + index;
+    if (value.length < ENTRY_HEADER_BYTES) {
+      throw corrupt(dir, at + " has " + value.length + " bytes, less than its header");
+    }
+    if (value[0] != ENTRY_FORMAT) {
+      throw corrupt(dir, at + " has unknown format byte " + value[0]);
+    }
+    try {
+      EntryType.fromCode(value[1]);
+    } catch (IllegalArgumentException e) {
+      throw corrupt(dir, at + " has unknown type code " + value[1]);
+    }
+    long entryTerm = ByteBuffer.wrap(value, 2, Long.BYTES).getLong();
+    if (entryTerm < 1) {
+      throw corrupt(dir, at + " has term " + entryTerm);
+    }
+    return entryTerm;
+  }
+
+  // ---------------------------------------------------------------------------- small helpers
+
+  private static boolean isMissingOrEmpty(Path dir) {
+    if (!Files.exists(dir)) {
+      return true;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new StorageException(dir + " is a file, not a data directory; refusing to touch it");
+    }
+    try (Stream<Path> children = Files.list(dir)) {
+      return children.findAny().isEmpty();
+    } catch (IOException e) {
+      throw new StorageException(dir + ": cannot read the directory (" + describe(e) + ")", e);
+    }
+  }
+
+  private static StorageException notOurs(Path dir, String why) {
+    return new StorageException(
+        dir + " is not a raftkv data directory (" + why + "); refusing to touch it");
+  }
+
+  private static StorageException corrupt(Path dir, String what) {
+    return new StorageException(dir + ": corrupt store: " + what);
+  }
+
+  private static StorageException corrupt(Path dir, String what, Throwable cause) {
+    return new StorageException(dir + ": corrupt store: " + what, cause);
+  }
+
+  private static StorageException openFailed(Path dir, RocksDBException e) {
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    Status.Code code = e.getStatus() == null ? null : e.getStatus().getCode();
+    if (code == Status.Code.IOError && message.contains("LOCK")) {
+      return new StorageException(dir + " is in use by another process", e);
+    }
+    if (isCorruption(e)) {
+      return corrupt(dir, describe(e), e);
+    }
+    if (code == Status.Code.InvalidArgument && message.contains("Column famil")) {
+      return notOurs(dir, "RocksDB without the raftkv column families");
+    }
+    return new StorageException(dir + ": cannot open the store: " + describe(e), e);
+  }
+
+  private static boolean isCorruption(RocksDBException e) {
+    return e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption;
+  }
+
+  /** One line, whatever the underlying message holds. */
+  private static String describe(Exception e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return message.replaceAll("\\s+", " ").strip();
+  }
+
+  private static byte[] intBytes(int value) {
+    return ByteBuffer.allocate(Integer.BYTES).putInt(value).array();
+  }
+
+  private static byte[] longBytes(long value) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  // ---------------------------------------------------------------------------- native handles
+
+  private enum Mode {
+    CREATE,
+    READ_WRITE,
+    /** Takes no lock and writes nothing (not even a LOG file): safe on a store we may refuse. */
+    READ_ONLY
+  }
+
+  private static Db openDb(Path dir, Mode mode) {
+    try {
+      return Db.open(dir, mode);
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+  }
+
+  /** An open RocksDB with our column families, and every native object it needs. */
+  private static final class Db implements AutoCloseable {
+    final RocksDB rocks;
+    final ColumnFamilyHandle meta;
+    final ColumnFamilyHandle log;
+    private final List<ColumnFamilyHandle> handles;
+    /** Options: they must outlive the database, so they are closed after it. */
+    private final List<AbstractNativeReference> settings;
+
+    private Db(
+        RocksDB rocks, List<ColumnFamilyHandle> handles, List<AbstractNativeReference> settings) {
+      this.rocks = rocks;
+      this.handles = handles;
+      this.meta = handles.get(1);
+      this.log = handles.get(2);
+      this.settings = settings;
+    }
+
+    static Db open(Path dir, Mode mode) throws RocksDBException {
+      ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
+      boolean create = mode == Mode.CREATE;
+      DBOptions dbOptions =
+          new DBOptions()
+              .setCreateIfMissing(create)
+              .setCreateMissingColumnFamilies(create)
+              .setErrorIfExists(create)
+              .setKeepLogFileNum(5);
+      List<AbstractNativeReference> settings = List.of(dbOptions, cfOptions);
+      List<ColumnFamilyDescriptor> descriptors =
+          List.of(
+              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+              new ColumnFamilyDescriptor(META_CF, cfOptions),
+              new ColumnFamilyDescriptor(LOG_CF, cfOptions));
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      String path = dir.toString();
+      try {
+        RocksDB rocks =
+            mode == Mode.READ_ONLY
+                ? RocksDB.openReadOnly(dbOptions, path, descriptors, handles)
+                : RocksDB.open(dbOptions, path, descriptors, handles);
+        return new Db(rocks, handles, settings);
+      } catch (RocksDBException | RuntimeException e) {
+        settings.forEach(AbstractNativeReference::close);
+        throw e;
+      }
+    }
+
+    /** Column families first, then the database, then what it was opened with. */
+    @Override
+    public void close() {
+      handles.forEach(ColumnFamilyHandle::close);
+      rocks.close();
+      settings.forEach(AbstractNativeReference::close);
+    }
+  }
+
+  /** The terms of the log's entries in a growable array, indexed from firstIndex. */
+  private static final class Terms {
+    static final int MAX_SIZE = Integer.MAX_VALUE - 8;
+
+    private long[] terms = new long[64];
+    private int size;
+
+    int size() {
+      return size;
+    }
+
+    long get(int i) {
+      return terms[i];
+    }
+
+    void add(long term) {
+      if (size == terms.length) {
+        terms = Arrays.copyOf(terms, (int) Math.min(MAX_SIZE, 2L * terms.length));
+      }
+      terms[size++] = term;
+    }
+
+    void truncate(int newSize) {
+      size = newSize;
+    }
+  }
+}

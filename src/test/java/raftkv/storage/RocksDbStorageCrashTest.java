@@ -1,0 +1,111 @@
+package raftkv.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An append acknowledged to the caller survives the process being killed right after. */
+class RocksDbStorageCrashTest {
+
+  private static final int ACKS_BEFORE_KILL = 300;
+  private static final long DEADLINE_SECONDS = 60;
+  /** Ends the stream of indexes read from the child: its stdout closed. */
+  private static final long END = -1;
+
+  @TempDir Path tmp;
+
+  @Test
+  void everyAcknowledgedAppendSurvivesSigkill() throws Exception {
+    Path dir = tmp.resolve("store");
+    Path childErr = tmp.resolve("child.err");
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                AppendUntilKilled.class.getName(),
+                dir.toString())
+            .redirectError(childErr.toFile())
+            .start();
+    BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> readIndexes(child.getInputStream(), acks), "child-stdout");
+    reader.setDaemon(true);
+    reader.start();
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
+    List<Long> acked = new ArrayList<>();
+    try {
+      while (acked.size() < ACKS_BEFORE_KILL) {
+        long index = next(acks, deadline);
+        if (index == END) {
+          fail("child exited after %d appends: %s", acked.size(), Files.readString(childErr));
+        }
+        acked.add(index);
+      }
+      // Meanwhile, the store is locked against every other process.
+      Throwable second = catchThrowable(() -> RocksDbStorage.open(dir, 1).close());
+      assertThat(second).hasMessage(dir + " is in use by another process");
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+    }
+    assertThat(child.waitFor(DEADLINE_SECONDS, TimeUnit.SECONDS)).isTrue();
+    // Whatever the child printed before it died was acknowledged too.
+    for (long index = next(acks, deadline); index != END; index = next(acks, deadline)) {
+      acked.add(index);
+    }
+
+    long lastAcked = acked.size();
+    assertThat(acked).isEqualTo(LongStream.rangeClosed(1, lastAcked).boxed().toList());
+    try (RocksDbStorage store = RocksDbStorage.open(dir, 1)) {
+      // The one append in flight at the kill may or may not have made it.
+      assertThat(store.lastIndex()).isBetween(lastAcked, lastAcked + 1);
+      List<LogEntry> expected = new ArrayList<>();
+      for (long i = 1; i <= store.lastIndex(); i++) {
+        expected.add(AppendUntilKilled.entryAt(i));
+        assertThat(store.termAt(i)).isEqualTo(AppendUntilKilled.entryAt(i).term());
+      }
+      assertThat(store.entries(1, store.lastIndex(), Long.MAX_VALUE))
+          .containsExactlyElementsOf(expected);
+    }
+  }
+
+  private static long next(BlockingQueue<Long> acks, long deadline) throws InterruptedException {
+    Long index = acks.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    if (index == null) {
+      fail("no word from the child before the deadline");
+    }
+    return index;
+  }
+
+  /** Queues each complete line as an index, then {@link #END}; a line cut short is dropped. */
+  private static void readIndexes(InputStream in, BlockingQueue<Long> acks) {
+    try (in) {
+      StringBuilder line = new StringBuilder();
+      for (int c = in.read(); c >= 0; c = in.read()) {
+        if (c == '\n') {
+          acks.add(Long.parseLong(line.toString().strip()));
+          line.setLength(0);
+        } else {
+          line.append((char) c);
+        }
+      }
+    } catch (IOException e) {
+      // The pipe broke with the kill: everything complete was already queued.
+    } finally {
+      acks.add(END);
+    }
+  }
+}
