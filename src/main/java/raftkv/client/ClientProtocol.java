@@ -1,0 +1,91 @@
+package raftkv.client;
+
+import akka.actor.typed.ActorRef;
+import java.util.List;
+import raftkv.common.CborSerializable;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+import raftkv.raft.RaftNode;
+
+/**
+ * What a client sends to a node's actor ({@code akka://raftkv@HOST:PORT/user/raft}) and what comes
+ * back. Every request carries its own {@code replyTo}; every reply is one {@link Reply} (or one
+ * {@link NodeStatus}).
+ *
+ * <ul>
+ *   <li>{@link Write}: applied at most once per (clientId, seq). Only the leader accepts it; others
+ *       answer {@code not_leader} with a hint. A retry of the same (clientId, seq), on any leader,
+ *       gets the first outcome with {@code duplicate = true}. Seq 1 starts a session.
+ *   <li>{@link Read}: {@code LINEARIZABLE} by default (the leader confirms its leadership with one
+ *       heartbeat round, no log write; a follower asks the leader for the read index and answers
+ *       once it has applied that far). {@code STALE} answers from the receiving node's state at
+ *       once, and may miss recent writes.
+ *   <li>{@link GetStatus}: the node's view of itself, never forwarded.
+ * </ul>
+ */
+public final class ClientProtocol {
+  private ClientProtocol() {}
+
+  public sealed interface Request extends RaftNode.Command, CborSerializable
+      permits Write, Read, GetStatus {}
+
+  public record Write(String clientId, long seq, Op op, ActorRef<Reply> replyTo)
+      implements Request {}
+
+  public enum Consistency {
+    LINEARIZABLE,
+    STALE
+  }
+
+  public record Read(String key, Consistency consistency, ActorRef<Reply> replyTo)
+      implements Request {}
+
+  public record GetStatus(ActorRef<NodeStatus> replyTo) implements Request {}
+
+  /**
+   * The answer to a write or a read. {@code leaderId}/{@code leader} name the leader this node
+   * knows of (null when none): on {@code not_leader}, retry there.
+   */
+  public record Reply(Result result, Integer leaderId, Endpoint leader) implements CborSerializable {
+
+    public static Reply of(Result result) {
+      return new Reply(result, null, null);
+    }
+
+    public static Reply notLeader(String message, Integer leaderId, Endpoint leader) {
+      return new Reply(Result.error(ErrorCode.NOT_LEADER, message), leaderId, leader);
+    }
+  }
+
+  /** One node's view of itself, for {@code kv_client status}. */
+  public record NodeStatus(
+      int id,
+      Endpoint endpoint,
+      String role,
+      long term,
+      Integer leaderId,
+      Endpoint leader,
+      long commitIndex,
+      long lastApplied,
+      long lastLogIndex,
+      long lastLogTerm,
+      Long lastContactMillis,
+      List<PeerStatus> peers)
+      implements CborSerializable {
+
+    public NodeStatus withLastApplied(long applied) {
+      return new NodeStatus(
+          id, endpoint, role, term, leaderId, leader, commitIndex, applied, lastLogIndex,
+          lastLogTerm, lastContactMillis, peers);
+    }
+  }
+
+  /**
+   * A leader's view of one follower: how far its log matches, and how long ago it last answered
+   * (null if never).
+   */
+  public record PeerStatus(Integer id, Endpoint endpoint, long matchIndex, Long lastAckMillis)
+      implements CborSerializable {}
+}

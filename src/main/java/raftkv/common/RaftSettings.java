@@ -1,0 +1,88 @@
+package raftkv.common;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Timing and limits of a node, read from the {@code raftkv} section of {@code application.conf}.
+ *
+ * @param electionTimeoutMin lower bound (inclusive) of the randomized election timeout
+ * @param electionTimeoutMax upper bound (exclusive) of the randomized election timeout
+ * @param heartbeatInterval how often a leader sends AppendEntries to every follower
+ * @param preVote run a pre-vote round before raising the term (dissertation §9.6)
+ * @param checkQuorum a leader that has not heard from a majority for an election timeout steps down
+ * @param maxAppendBytes upper bound on the entry bytes in one AppendEntries (one entry always fits)
+ * @param sessionTimeout a client session idle this long, by logged time, expires
+ * @param maxSessions bound on the client session table
+ */
+public record RaftSettings(
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax,
+    Duration heartbeatInterval,
+    boolean preVote,
+    boolean checkQuorum,
+    long maxAppendBytes,
+    Duration sessionTimeout,
+    int maxSessions) {
+
+  public RaftSettings {
+    if (electionTimeoutMin.isNegative()
+        || electionTimeoutMin.isZero()
+        || electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
+      throw new IllegalArgumentException(
+          "election timeout range [" + electionTimeoutMin + ", " + electionTimeoutMax + ") is empty");
+    }
+    if (heartbeatInterval.compareTo(electionTimeoutMin) >= 0) {
+      throw new IllegalArgumentException(
+          "heartbeat interval " + heartbeatInterval + " must be below the election timeout");
+    }
+    if (maxAppendBytes < 1 || maxSessions < 1) {
+      throw new IllegalArgumentException("max-append-bytes and max-sessions must be positive");
+    }
+  }
+
+  /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
+  public static RaftSettings fromConfig(Config root) {
+    Config c = root.getConfig("raftkv");
+    return new RaftSettings(
+        c.getDuration("election-timeout-min"),
+        c.getDuration("election-timeout-max"),
+        c.getDuration("heartbeat-interval"),
+        c.getBoolean("pre-vote"),
+        c.getBoolean("check-quorum"),
+        c.getBytes("max-append-bytes"),
+        c.getDuration("session-timeout"),
+        c.getInt("max-sessions"));
+  }
+
+  /** The values {@code application.conf} ships with. */
+  public static RaftSettings defaults() {
+    return new RaftSettings(
+        Duration.ofMillis(150),
+        Duration.ofMillis(300),
+        Duration.ofMillis(50),
+        true,
+        true,
+        1L << 20,
+        Duration.ofHours(1),
+        100_000);
+  }
+
+  public RaftSettings withPreVote(boolean on) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
+        sessionTimeout, maxSessions);
+  }
+
+  public RaftSettings withCheckQuorum(boolean on) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
+        sessionTimeout, maxSessions);
+  }
+
+  public RaftSettings withMaxAppendBytes(long bytes) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
+        sessionTimeout, maxSessions);
+  }
+}

@@ -1,0 +1,168 @@
+package raftkv.kv;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.client.ClientProtocol.Reply;
+import raftkv.common.Endpoint;
+import raftkv.common.RaftSettings;
+import raftkv.storage.EntryType;
+import raftkv.storage.LogEntry;
+
+/**
+ * The node's child that owns the replicated state: the key-value map and the client session table
+ * ({@link KvStateMachine}). The node hands it committed entries in log order; it applies each once,
+ * answers the client waiting for that entry, and answers reads once it has applied far enough.
+ *
+ * <p>Because the node sends {@link Apply} before any {@link Read} whose index it covers, and one
+ * sender's messages arrive in order, a read at index N is answered from a state that includes every
+ * entry up to N.
+ */
+public final class StateMachineActor extends AbstractBehavior<StateMachineActor.Command> {
+
+  public sealed interface Command {}
+
+  /** Committed entries, consecutive, starting right after the last one applied. */
+  public record Apply(List<LogEntry> entries) implements Command {}
+
+  /**
+   * A client waits for the entry the leader appended at {@code index} in {@code term}. If a
+   * different entry ends up committed there, the client is told to retry instead.
+   */
+  public record AwaitResult(long index, long term, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Answer a read once {@code atIndex} is applied (0: at once, from the current state). */
+  public record Read(String key, long atIndex, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * The node lost leadership: every waiting writer is told to retry at {@code leader} with the same
+   * (clientId, seq); its write may still commit, and the retry then reports it as a duplicate.
+   */
+  public record FailPending(Integer leaderId, Endpoint leader) implements Command {}
+
+  /** Fill in {@code lastApplied} and answer. */
+  public record Status(NodeStatus partial, ActorRef<NodeStatus> replyTo) implements Command {}
+
+  private record Waiter(long term, ActorRef<Reply> replyTo) {}
+
+  private final KvStateMachine machine;
+  private final Map<Long, Waiter> waiters = new HashMap<>();
+  private final PriorityQueue<Read> reads =
+      new PriorityQueue<>((a, b) -> Long.compare(a.atIndex(), b.atIndex()));
+  private long applied;
+
+  public static Behavior<Command> create(RaftSettings settings) {
+    return Behaviors.setup(ctx -> new StateMachineActor(ctx, settings));
+  }
+
+  private StateMachineActor(ActorContext<Command> context, RaftSettings settings) {
+    super(context);
+    this.machine =
+        new KvStateMachine(settings.sessionTimeout().toMillis(), settings.maxSessions());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Apply.class, this::onApply)
+        .onMessage(AwaitResult.class, this::onAwaitResult)
+        .onMessage(Read.class, this::onRead)
+        .onMessage(FailPending.class, this::onFailPending)
+        .onMessage(Status.class, this::onStatus)
+        .build();
+  }
+
+  private Behavior<Command> onApply(Apply m) {
+    for (LogEntry e : m.entries()) {
+      if (e.index() != applied + 1) {
+        throw new IllegalStateException(
+            "entry " + e.index() + " handed to apply after " + applied + ": entries apply in order");
+      }
+      Result result = null;
+      if (e.type() == EntryType.COMMAND) {
+        result = applyCommand(e);
+      }
+      applied = e.index();
+      Waiter w = waiters.remove(e.index());
+      if (w != null) {
+        if (result != null && w.term() == e.term()) {
+          w.replyTo().tell(Reply.of(result));
+        } else {
+          w.replyTo()
+              .tell(
+                  Reply.notLeader(
+                      "leadership changed and another entry took index "
+                          + e.index()
+                          + "; retry with the same seq",
+                      null,
+                      null));
+        }
+      }
+    }
+    serveReads();
+    return this;
+  }
+
+  private Result applyCommand(LogEntry e) {
+    KvCommand command;
+    try {
+      command = CommandCodec.decode(e.data());
+    } catch (IllegalArgumentException ex) {
+      // The same bytes are in every replica's log, so every replica refuses them alike.
+      getContext().getLog().error("Entry [{}] holds no valid command: {}", e.index(), ex.getMessage());
+      return Result.error(ErrorCode.INVALID_REQUEST, "entry " + e.index() + ": " + ex.getMessage());
+    }
+    return machine.apply(e.index(), command);
+  }
+
+  private Behavior<Command> onAwaitResult(AwaitResult m) {
+    if (m.index() <= applied) {
+      // Cannot happen: the node registers a waiter before the entry can commit.
+      m.replyTo().tell(Reply.notLeader("entry " + m.index() + " already applied; retry", null, null));
+      return this;
+    }
+    waiters.put(m.index(), new Waiter(m.term(), m.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onRead(Read m) {
+    reads.add(m);
+    serveReads();
+    return this;
+  }
+
+  private void serveReads() {
+    while (!reads.isEmpty() && reads.peek().atIndex() <= applied) {
+      Read r = reads.poll();
+      r.replyTo().tell(Reply.of(Result.value(machine.get(r.key()), 0)));
+    }
+  }
+
+  private Behavior<Command> onFailPending(FailPending m) {
+    List<Waiter> failed = new ArrayList<>(waiters.values());
+    waiters.clear();
+    for (Waiter w : failed) {
+      w.replyTo()
+          .tell(
+              Reply.notLeader(
+                  "leadership lost before the write was applied; retry with the same seq",
+                  m.leaderId(),
+                  m.leader()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onStatus(Status m) {
+    m.replyTo().tell(m.partial().withLastApplied(applied));
+    return this;
+  }
+}

@@ -1,0 +1,115 @@
+package raftkv.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.LoggingTestKit;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import raftkv.raft.RaftNode.PreVote;
+import raftkv.raft.RaftNode.RequestVote;
+import raftkv.testkit.SingleNode;
+import raftkv.testkit.TestConfig;
+
+/** §5.2: the election timer, under Akka's ManualTime. */
+class ElectionTimerTest {
+  static final ActorTestKit kit = ActorTestKit.create(TestConfig.manualTime());
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+  void electionTimeoutFiresInsideTheWindow(long seed) {
+    SingleNode n = new SingleNode(kit, seed);
+    n.advance(Duration.ofMillis(149));
+    assertThat(n.sent()).as("sent before 150 ms").isEmpty();
+    n.advance(Duration.ofMillis(150)); // 299 ms in all
+    List<PreVote> preVotes = n.sent(PreVote.class);
+    assertThat(preVotes).as("pre-votes sent by 299 ms").hasSize(2);
+    assertThat(preVotes).allSatisfy(p -> assertThat(p.term()).isEqualTo(1));
+    n.stop();
+  }
+
+  @Test
+  void timeoutsAreDrawnUniformlyFromTheWindow() {
+    ElectionTimeouts t =
+        new ElectionTimeouts(Duration.ofMillis(150), Duration.ofMillis(300), new Random(42));
+    List<Long> draws = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      draws.add(t.next().toMillis());
+    }
+    assertThat(draws).allSatisfy(ms -> assertThat(ms).isBetween(150L, 299L));
+    // Each 50 ms third of the window gets about a third of the draws.
+    assertThat(draws.stream().filter(ms -> ms < 200).count()).isBetween(3000L, 3700L);
+    assertThat(draws.stream().filter(ms -> ms >= 250).count()).isBetween(3000L, 3700L);
+  }
+
+  @Test
+  void timeoutIsLoggedWithNodeAndTerm() {
+    SingleNode n = new SingleNode(kit, 11);
+    LoggingTestKit.info("Election timeout after")
+        .withMdc(java.util.Map.of("nodeId", "n1"))
+        .expect(kit.system(), () -> {
+          n.advance(Duration.ofMillis(300));
+          return null;
+        });
+    n.stop();
+  }
+
+  @Test
+  void timeoutNeverFiresWhileHeartbeatsArrive() {
+    SingleNode n = new SingleNode(kit, 12);
+    for (int i = 0; i < 10; i++) { // heartbeats every 140 ms, just below the 150 ms minimum
+      n.deliver(SingleNode.heartbeat(1));
+      n.advance(Duration.ofMillis(140));
+    }
+    assertThat(n.sent(PreVote.class)).isEmpty();
+    assertThat(n.status().role()).isEqualTo("follower");
+    assertThat(n.status().leaderId()).isEqualTo(2);
+    // Once they stop, the timer fires within the window.
+    n.advance(Duration.ofMillis(300));
+    assertThat(n.sent(PreVote.class)).hasSize(2);
+    n.stop();
+  }
+
+  @Test
+  void withoutPreVoteTheTimeoutStartsAnElectionInTheNextTerm() {
+    SingleNode n =
+        new SingleNode(
+            kit,
+            new raftkv.storage.InMemoryStorage(),
+            raftkv.common.RaftSettings.defaults().withPreVote(false),
+            13);
+    n.advance(Duration.ofMillis(300));
+    List<RequestVote> votes = n.sent(RequestVote.class);
+    assertThat(votes).hasSize(2).allSatisfy(v -> assertThat(v.term()).isEqualTo(1));
+    assertThat(n.status().role()).isEqualTo("candidate");
+    assertThat(n.storage.votedFor()).contains(SingleNode.N1);
+    n.stop();
+  }
+
+  @Test
+  void candidateStartsAnotherElectionWhenItsTimerFiresAgain() {
+    SingleNode n =
+        new SingleNode(
+            kit,
+            new raftkv.storage.InMemoryStorage(),
+            raftkv.common.RaftSettings.defaults().withPreVote(false),
+            14);
+    n.advance(Duration.ofMillis(300));
+    assertThat(n.sent(RequestVote.class)).extracting(RequestVote::term).containsOnly(1L);
+    n.advance(Duration.ofMillis(300)); // no votes came: split or lost, try again
+    assertThat(n.sent(RequestVote.class)).extracting(RequestVote::term).containsOnly(2L);
+    assertThat(n.status().term()).isEqualTo(2);
+    n.stop();
+  }
+}
