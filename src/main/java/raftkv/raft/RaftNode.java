@@ -289,7 +289,7 @@ public final class RaftNode {
     return roleBehavior(s, l)
         .onMessageEquals(HeartbeatTick.INSTANCE, () -> onHeartbeatTick(s, l.state()))
         .onMessageEquals(CheckQuorumTick.INSTANCE, () -> onCheckQuorum(s, l))
-        .onMessageEquals(Flush.INSTANCE, () -> flush(s, l, false))
+        .onMessageEquals(Flush.INSTANCE, () -> onFlush(s, l))
         .onMessageEquals(ElectionTimeout.INSTANCE, Behaviors::same)
         .build();
   }
@@ -584,7 +584,7 @@ public final class RaftNode {
           CHECK_QUORUM_TIMER, CheckQuorumTick.INSTANCE, settings.electionTimeoutMax());
     }
     // Every follower hears of the new leader at once, not a heartbeat later.
-    return flush(s, role, true);
+    return leader(flush(s, role, true), role);
   }
 
   private void scheduleFlush(LeaderState l) {
@@ -600,7 +600,12 @@ public final class RaftNode {
    * every follower if {@code broadcast} or reads wait for a round, else to those that can take the
    * new entries now.
    */
-  private Behavior<Command> flush(NodeState s, Leader role, boolean broadcast) {
+  private Behavior<Command> onFlush(NodeState s, Leader role) {
+    NodeState n = flush(s, role, false);
+    return n == s ? Behaviors.same() : leader(n, role);
+  }
+
+  private NodeState flush(NodeState s, Leader role, boolean broadcast) {
     LeaderState l = role.state();
     l.flushScheduled = false;
     boolean newEntries = !l.unflushed.isEmpty();
@@ -621,7 +626,7 @@ public final class RaftNode {
     }
     NodeState n = advanceCommit(s, l);
     releaseReads(n, l);
-    return n == s ? Behaviors.same() : leader(n, role);
+    return n;
   }
 
   private Behavior<Command> onHeartbeatTick(NodeState s, LeaderState l) {

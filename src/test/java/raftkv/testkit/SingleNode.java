@@ -65,12 +65,12 @@ public final class SingleNode {
   }
 
   /** What storage held at the moment a message was sent. */
-  public record Durable(long term, Optional<Endpoint> votedFor) {}
+  public record Durable(long term, Optional<Endpoint> votedFor, long lastIndex) {}
 
   /** (Re)starts the node's actor on the same storage, as a process restart would. */
   public void start() {
     // Record what storage held when each message left: a vote must be durable before its reply.
-    transport = new CapturingTransport(() -> new Durable(storage.currentTerm(), storage.votedFor()));
+    transport = new CapturingTransport(() -> new Durable(storage.currentTerm(), storage.votedFor(), storage.lastIndex()));
     node =
         kit.spawn(
             RaftNode.create(
