@@ -1,0 +1,126 @@
+package raftkv.sim;
+
+import akka.actor.typed.ActorRef;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import raftkv.common.Endpoint;
+import raftkv.raft.RaftNode;
+import raftkv.raft.Transport;
+import raftkv.testkit.VirtualTimeScheduler;
+import scala.concurrent.duration.FiniteDuration;
+
+/**
+ * The network of an in-JVM cluster, under the test's control: links can be cut (partition, isolate),
+ * messages dropped at a seeded rate or delayed by a seeded random amount (which also reorders
+ * them), and everything heals on request. Delays run on virtual time.
+ */
+public final class SimNetwork {
+
+  private final Map<Endpoint, ActorRef<RaftNode.Command>> nodes = new ConcurrentHashMap<>();
+  private final Set<List<Endpoint>> cut = ConcurrentHashMap.newKeySet();
+  private final Random random;
+  private final VirtualTimeScheduler time;
+  private final AtomicLong deliveries = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final List<BiConsumer<Endpoint, RaftNode.PeerMessage>> observers = new CopyOnWriteArrayList<>();
+  private volatile double dropRate;
+  private volatile long maxDelayNanos;
+
+  public SimNetwork(VirtualTimeScheduler time, long seed) {
+    this.time = time;
+    this.random = new Random(seed);
+  }
+
+  /** The transport a node at {@code self} sends through. */
+  public Transport transportFor(Endpoint self) {
+    return (to, message) -> send(self, to, message);
+  }
+
+  public void register(Endpoint e, ActorRef<RaftNode.Command> node) {
+    nodes.put(e, node);
+  }
+
+  /** A node that is down: messages to it are lost. */
+  public void unregister(Endpoint e) {
+    nodes.remove(e);
+  }
+
+  /** Called for every message sent (before any drop), with its sender. */
+  public void observe(BiConsumer<Endpoint, RaftNode.PeerMessage> observer) {
+    observers.add(observer);
+  }
+
+  /** Cuts every link between the two groups, both ways. */
+  public void partition(Collection<Endpoint> a, Collection<Endpoint> b) {
+    for (Endpoint x : a) {
+      for (Endpoint y : b) {
+        cut.add(List.of(x, y));
+        cut.add(List.of(y, x));
+      }
+    }
+  }
+
+  /** Cuts {@code e} off from everyone in {@code all}. */
+  public void isolate(Endpoint e, Collection<Endpoint> all) {
+    partition(List.of(e), all.stream().filter(x -> !x.equals(e)).toList());
+  }
+
+  /** Restores every link; drop rate and delay back to none. */
+  public void heal() {
+    cut.clear();
+    dropRate = 0;
+    maxDelayNanos = 0;
+  }
+
+  /** Drops each message with probability {@code rate}. */
+  public void drop(double rate) {
+    this.dropRate = rate;
+  }
+
+  /** Delays each message by a random amount in [0, max], which also reorders them. */
+  public void delay(Duration max) {
+    this.maxDelayNanos = max.toNanos();
+  }
+
+  public long deliveries() {
+    return deliveries.get();
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+
+  private void send(Endpoint from, Endpoint to, RaftNode.PeerMessage m) {
+    observers.forEach(o -> o.accept(from, m));
+    long delay;
+    synchronized (random) {
+      if (cut.contains(List.of(from, to)) || (dropRate > 0 && random.nextDouble() < dropRate)) {
+        dropped.incrementAndGet();
+        return;
+      }
+      delay = maxDelayNanos == 0 ? 0 : (long) (random.nextDouble() * maxDelayNanos);
+    }
+    if (delay == 0) {
+      deliver(to, m);
+    } else {
+      time.scheduleOnce(FiniteDuration.create(delay, TimeUnit.NANOSECONDS), () -> deliver(to, m), null);
+    }
+  }
+
+  private void deliver(Endpoint to, RaftNode.PeerMessage m) {
+    ActorRef<RaftNode.Command> node = nodes.get(to);
+    if (node != null) {
+      node.tell(m);
+      deliveries.incrementAndGet();
+    }
+  }
+}
