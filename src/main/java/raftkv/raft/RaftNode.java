@@ -2,6 +2,7 @@ package raftkv.raft;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.Terminated;
 import akka.actor.typed.eventstream.EventStream;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -239,6 +240,7 @@ public final class RaftNode {
     this.timeouts =
         new ElectionTimeouts(settings.electionTimeoutMin(), settings.electionTimeoutMax(), random);
     this.stateMachine = context.spawn(StateMachineActor.create(settings), "state-machine");
+    context.watch(stateMachine);
   }
 
   private Behavior<Command> start() {
@@ -296,6 +298,7 @@ public final class RaftNode {
 
   private akka.actor.typed.javadsl.BehaviorBuilder<Command> roleBehavior(NodeState s, Role r) {
     return Behaviors.receive(Command.class)
+        .onSignal(Terminated.class, this::onStateMachineStopped)
         .onMessage(PreVote.class, m -> onPreVote(s, r, m))
         .onMessage(PreVoteReply.class, m -> onPreVoteReply(s, r, m))
         .onMessage(RequestVote.class, m -> onRequestVote(s, r, m))
@@ -307,6 +310,14 @@ public final class RaftNode {
         .onMessage(ClientProtocol.Write.class, m -> onWrite(s, r, m))
         .onMessage(ClientProtocol.Read.class, m -> onRead(s, r, m))
         .onMessage(ClientProtocol.GetStatus.class, m -> onStatus(s, r, m));
+  }
+
+  /**
+   * The state machine child stopped (it failed): this node can no longer apply or answer. Failing
+   * the node lets its supervisor restart it, which rebuilds the state machine from storage.
+   */
+  private Behavior<Command> onStateMachineStopped(Terminated t) {
+    throw new IllegalStateException("state machine stopped (" + t.getRef() + "); restarting the node");
   }
 
   private Behavior<Command> behaviorFor(NodeState s, Role r) {
@@ -727,6 +738,8 @@ public final class RaftNode {
       if (p.nextIndex <= storage.lastIndex()) {
         sendAppend(s, l, m.from(), p);
       }
+    } else if (m.index() > storage.lastIndex()) {
+      log.warn("Dropping AppendEntries rejection from [{}]: index {} beyond our log", m.from(), m.index());
     } else if (m.index() >= p.matchIndex) {
       // A stale rejection (below what is known to match) says nothing new, so only this branch
       // moves nextIndex back, using the follower's hint to skip a whole term at a time.

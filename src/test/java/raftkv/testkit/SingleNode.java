@@ -101,12 +101,20 @@ public final class SingleNode {
 
   /** Lets time pass, and waits until the node has handled the timers that fired. */
   public void advance(Duration d) {
-    if (virtualTime != null) {
-      virtualTime.advance(d);
-    } else {
-      manualTime.timePasses(d);
+    // In steps shorter than the shortest election timeout: the node schedules its next timer
+    // while the clock is still moving, and within one step that timer must not fall due again.
+    Duration step = settings.electionTimeoutMin().minusMillis(1);
+    Duration left = d;
+    while (!left.isZero()) {
+      Duration now = left.compareTo(step) < 0 ? left : step;
+      if (virtualTime != null) {
+        virtualTime.advance(now);
+      } else {
+        manualTime.timePasses(now);
+      }
+      status();
+      left = left.minus(now);
     }
-    status();
   }
 
   /** Everything the node sent since the last call. */
@@ -121,7 +129,7 @@ public final class SingleNode {
 
   /** Times out, wins the pre-vote and the election (n2 grants both), and returns the new term. */
   public long makeLeader() {
-    advance(settings.electionTimeoutMax());
+    advance(settings.electionTimeoutMax().minusMillis(1)); // exactly one timeout
     RaftNode.PreVote pv = sent(RaftNode.PreVote.class).get(0);
     deliver(new RaftNode.PreVoteReply(pv.term(), N2, 2, true));
     RaftNode.RequestVote rv = sent(RaftNode.RequestVote.class).get(0);

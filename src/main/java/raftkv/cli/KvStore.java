@@ -1,0 +1,382 @@
+package raftkv.cli;
+
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import raftkv.common.Endpoint;
+import raftkv.common.RaftSettings;
+import raftkv.raft.ArteryTransport;
+import raftkv.raft.ClusterConfig;
+import raftkv.raft.RaftNode;
+import raftkv.storage.RocksDbStorage;
+import raftkv.storage.StorageException;
+
+/**
+ * Runs one node: {@code kvstore --id 1 --port 9001 --peers 9002,9003}.
+ *
+ * <p>Everything that can be checked is checked before Akka starts, and each failure is one line on
+ * stderr: a bad command line exits 2 (with the usage), anything else 1. Then the node runs until
+ * SIGTERM (exit 0, after a coordinated shutdown) or a failure (exit 1): a storage failure, or Akka
+ * terminating the system. Nothing in the data directory is ever deleted.
+ */
+@Command(
+    name = "kvstore",
+    sortOptions = false,
+    description = "Runs one node of a raftkv cluster.",
+    footer = {
+      "",
+      "A peer is PORT (on --host) or HOST:PORT. Timing and limits come from",
+      "application.conf; override them with JVM options such as",
+      "-Draftkv.heartbeat-interval=30ms (in RAFTKV_JAVA_OPTS for scripts/kvstore)."
+    })
+public final class KvStore {
+  private static final Logger log = LoggerFactory.getLogger(KvStore.class);
+
+  /** How long the coordinated shutdown waits for the node to stop before storage is closed. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(3);
+
+  @Option(names = "--id", required = true, paramLabel = "ID", description = "This node's id, a positive integer.")
+  private int id;
+
+  @Option(names = "--port", required = true, paramLabel = "PORT", description = "The port to listen on.")
+  private int port;
+
+  @Option(
+      names = "--peers",
+      split = ",",
+      paramLabel = "PEER",
+      description = "The other members, comma-separated. None: a one-node cluster.")
+  private List<String> peers = new ArrayList<>();
+
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      paramLabel = "HOST",
+      description = "The address peers reach this node at (default: ${DEFAULT-VALUE}).")
+  private String host;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "The node's store (default: data/node-ID).")
+  private String dataDir;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
+
+  private KvStore() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the node and returns the exit status once it has stopped, or at once if it cannot start. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, true);
+  }
+
+  /** {@code checkPort} false leaves the port check to Akka's bind (for tests of that path). */
+  static int run(String[] args, PrintStream out, PrintStream err, boolean checkPort) {
+    KvStore options = new KvStore();
+    CommandLine commandLine = new CommandLine(options);
+    try {
+      commandLine.parseArgs(args);
+      if (commandLine.isUsageHelpRequested()) {
+        commandLine.usage(out, CommandLine.Help.Ansi.OFF);
+        return 0;
+      }
+      return options.start(err, checkPort);
+    } catch (ParameterException e) {
+      err.println("kvstore: " + oneLine(e.getMessage()));
+      commandLine.usage(err, CommandLine.Help.Ansi.OFF);
+      return 2;
+    } catch (Failure e) {
+      err.println("kvstore: " + oneLine(e.getMessage()));
+      return 1;
+    }
+  }
+
+  /** A failure that is not the command line's fault: reported in one line, exit status 1. */
+  private static final class Failure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  private ParameterException usageError(String message) {
+    return new ParameterException(new CommandLine(this), message);
+  }
+
+  private int start(PrintStream err, boolean checkPort) {
+    ClusterConfig cluster = clusterConfig();
+    if (checkPort) {
+      checkPortFree(cluster.self());
+    }
+    Config config = config(cluster.self());
+    RaftSettings settings;
+    try {
+      settings = RaftSettings.fromConfig(config);
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new Failure("configuration: " + e.getMessage());
+    }
+    Path dir = dataDir();
+    RocksDbStorage storage = openStorage(dir, cluster.selfId());
+
+    MDC.put("nodeId", "n" + cluster.selfId());
+    if (cluster.peers().isEmpty()) {
+      log.warn("No peers: a one-node cluster, whose writes are stored on this node alone");
+    }
+    log.info(
+        "Starting node [n{}] at [{}], peers {}, data [{}]; election timeout [{}..{}) ms, heartbeat [{}] ms, pre-vote [{}], check-quorum [{}]",
+        cluster.selfId(),
+        ArteryTransport.nodePath(cluster.self()),
+        cluster.peers(),
+        dir.toAbsolutePath().normalize(),
+        settings.electionTimeoutMin().toMillis(),
+        settings.electionTimeoutMax().toMillis(),
+        settings.heartbeatInterval().toMillis(),
+        settings.preVote() ? "on" : "off",
+        settings.checkQuorum() ? "on" : "off");
+
+    ActorSystem<NodeGuardian.Command> system;
+    try {
+      system =
+          ActorSystem.create(
+              NodeGuardian.create(
+                  cluster.selfId(),
+                  sys ->
+                      RaftNode.create(
+                          cluster, settings, storage, new ArteryTransport(sys), Clock.systemUTC(), new Random())),
+              ArteryTransport.SYSTEM_NAME,
+              config);
+    } catch (RuntimeException e) {
+      storage.close();
+      if (causedBy(e, BindException.class)) {
+        throw portInUse(cluster.self());
+      }
+      throw new Failure("cannot start Akka: " + e.getMessage());
+    }
+    registerShutdown(system, storage);
+
+    system.getWhenTerminated().toCompletableFuture().join();
+    storage.close(); // closed already by the shutdown task, unless it timed out
+    CoordinatedShutdown.Reason reason =
+        CoordinatedShutdown.get(system).getShutdownReason().orElse(CoordinatedShutdown.unknownReason());
+    if (reason == CoordinatedShutdown.jvmExitReason()) {
+      return 0; // SIGTERM; the shutdown task normally halts with 0 before this
+    }
+    if (reason == NodeGuardian.NodeFailed.INSTANCE) {
+      err.println("kvstore: node n" + cluster.selfId() + " stopped after a failure; see the log");
+    } else {
+      // Akka ended the system itself, for example after too many failed reconnects to a peer.
+      err.println("kvstore: the actor system terminated (" + reason + "); see the log");
+    }
+    return 1;
+  }
+
+  private ClusterConfig clusterConfig() {
+    if (id < 1) {
+      throw usageError("--id must be a positive integer, not " + id);
+    }
+    if (port < 1 || port > 65535) {
+      throw usageError("--port " + port + " is outside 1-65535");
+    }
+    if (host.isBlank()) {
+      throw usageError("--host is empty");
+    }
+    InetAddress self = resolve(host);
+    if (self != null && self.isAnyLocalAddress()) {
+      throw usageError(
+          "--host " + host + " is a wildcard address; give the address peers reach this node at");
+    }
+    Endpoint me = new Endpoint(host, port);
+    List<Endpoint> members = new ArrayList<>();
+    for (String text : peers) {
+      if (text.isBlank()) {
+        continue; // --peers "" is a one-node cluster
+      }
+      Endpoint peer;
+      try {
+        peer = Endpoint.parse(text, host);
+      } catch (IllegalArgumentException e) {
+        throw usageError("--peers: " + e.getMessage());
+      }
+      if (sameNode(peer, me) && !peer.equals(me)) {
+        throw usageError("peer " + peer + " is this node itself (" + me + ")");
+      }
+      for (Endpoint earlier : members) {
+        if (sameNode(peer, earlier) && !peer.equals(earlier)) {
+          throw usageError("peer " + peer + " is listed twice (also as " + earlier + ")");
+        }
+      }
+      members.add(peer);
+    }
+    try {
+      // Checks the rest: the peer that is this node, the peer listed twice.
+      return new ClusterConfig(id, me, members);
+    } catch (IllegalArgumentException e) {
+      throw usageError(e.getMessage());
+    }
+  }
+
+  /** Same port, and hosts that name the same address (where both resolve). */
+  private static boolean sameNode(Endpoint a, Endpoint b) {
+    if (a.port() != b.port()) {
+      return false;
+    }
+    if (a.host().equals(b.host())) {
+      return true;
+    }
+    InetAddress x = resolve(a.host());
+    return x != null && x.equals(resolve(b.host()));
+  }
+
+  /** The host's address, or null if it does not resolve (a peer's may resolve later). */
+  private static InetAddress resolve(String host) {
+    try {
+      return InetAddress.getByName(host);
+    } catch (UnknownHostException | SecurityException e) {
+      return null;
+    }
+  }
+
+  /** Binds a socket where Akka will, so a taken port is one clear line rather than Akka's error. */
+  private static void checkPortFree(Endpoint self) {
+    InetAddress address = resolve(self.host());
+    if (address == null) {
+      throw new Failure("--host " + self.host() + " does not resolve");
+    }
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(address, self.port()));
+    } catch (BindException e) {
+      if (String.valueOf(e.getMessage()).contains("in use")) {
+        throw portInUse(self);
+      }
+      throw new Failure("cannot listen on " + self + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new Failure("cannot listen on " + self + ": " + e.getMessage());
+    }
+  }
+
+  private static Failure portInUse(Endpoint self) {
+    return new Failure("port " + self.port() + " on " + self.host() + " is already in use");
+  }
+
+  private Path dataDir() {
+    String text = dataDir != null ? dataDir : "data/node-" + id;
+    try {
+      return Path.of(text);
+    } catch (InvalidPathException e) {
+      throw usageError("--data-dir: " + e.getMessage());
+    }
+  }
+
+  private static RocksDbStorage openStorage(Path dir, int nodeId) {
+    try {
+      return RocksDbStorage.open(dir, nodeId);
+    } catch (StorageException e) {
+      throw new Failure(e.getMessage()); // already one line for an operator
+    } catch (LinkageError e) {
+      throw new Failure("cannot load RocksDB: " + e);
+    }
+  }
+
+  /** The node's host and port over {@code application.conf} (and any -D overrides). */
+  private static Config config(Endpoint self) {
+    return ConfigFactory.parseMap(
+            Map.of(
+                "akka.remote.artery.canonical.hostname", self.host(),
+                "akka.remote.artery.canonical.port", self.port(),
+                "akka.remote.artery.bind.hostname", self.host(),
+                "akka.remote.artery.bind.port", self.port()),
+            "command line")
+        .withFallback(ConfigFactory.load());
+  }
+
+  /**
+   * On any shutdown (SIGTERM, or the guardian after a storage failure): stop the node, then close
+   * the store, while the system is still up.
+   */
+  private static void registerShutdown(ActorSystem<NodeGuardian.Command> system, RocksDbStorage storage) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceStop(),
+        "raftkv-stop-node-close-storage",
+        () ->
+            AskPattern.<NodeGuardian.Command, Done>ask(
+                    system, NodeGuardian.StopNode::new, STOP_TIMEOUT, system.scheduler())
+                .handle(
+                    (done, failure) -> {
+                      if (failure != null) {
+                        log.warn("Node did not stop within {} ms; closing storage anyway", STOP_TIMEOUT.toMillis());
+                      }
+                      storage.close(); // synchronized with the store's writes: never under one
+                      log.info("Node stopped; storage closed");
+                      return Done.getInstance();
+                    }));
+    // A JVM stopped by a signal exits 143 (128 + SIGTERM) once its hooks are done. A SIGTERM is
+    // how a node is meant to be stopped, and by now everything is closed: report success.
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseActorSystemTerminate(),
+        "raftkv-exit-0-on-sigterm",
+        () -> {
+          if (shutdown.getShutdownReason().orElse(null) != CoordinatedShutdown.jvmExitReason()) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+          CompletionStage<Done> halted =
+              system
+                  .getWhenTerminated()
+                  .thenApply(
+                      terminated -> {
+                        System.out.flush();
+                        System.err.flush();
+                        Runtime.getRuntime().halt(0);
+                        return Done.getInstance();
+                      });
+          return halted;
+        });
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String oneLine(String message) {
+    return String.valueOf(message).replaceAll("\\s+", " ").strip();
+  }
+}
