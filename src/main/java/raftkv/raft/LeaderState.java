@@ -31,6 +31,8 @@ final class LeaderState {
     boolean replicating;
     /** Heard from since the last check-quorum tick. */
     boolean recentActive;
+    /** Reported as not answering, and silent since. */
+    boolean silent;
     /** The highest heartbeat round this follower acknowledged in our term. */
     long ackedRound;
     /** {@code System.nanoTime()} of the last reply, or -1. For status only. */

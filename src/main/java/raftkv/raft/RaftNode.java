@@ -481,13 +481,11 @@ public final class RaftNode {
             m.term(),
             m.lastLogTerm(),
             m.lastLogIndex());
-    log.info(
-        "Pre-vote for [{}] in term [{}] {} (our term {}): {}",
-        name(m.from(), m.fromId()),
-        m.term(),
-        d.granted() ? "granted" : "refused",
-        s.term(),
-        d.reason());
+    if (d.granted()) {
+      log.info("Pre-vote for [{}] in term [{}] granted (our term {})", name(m.from(), m.fromId()), m.term(), s.term());
+    } else {
+      log.info("Pre-vote for [{}] in term [{}] refused: {}", name(m.from(), m.fromId()), m.term(), d.reason());
+    }
     long replyTerm = d.granted() ? m.term() : s.term();
     transport.send(
         m.from(), new PreVoteReply(replyTerm, cluster.self(), cluster.selfId(), d.granted()));
@@ -590,10 +588,8 @@ public final class RaftNode {
     // commit by counting replicas, Figure 8) and reads learn a valid commit index.
     l.unflushed.add(LogEntry.noop(storage.lastIndex() + 1, s.term()));
     timers.startTimerWithFixedDelay(HEARTBEAT_TIMER, HeartbeatTick.INSTANCE, settings.heartbeatInterval());
-    if (settings.checkQuorum()) {
-      timers.startTimerWithFixedDelay(
-          CHECK_QUORUM_TIMER, CheckQuorumTick.INSTANCE, settings.electionTimeoutMax());
-    }
+    timers.startTimerWithFixedDelay(
+        CHECK_QUORUM_TIMER, CheckQuorumTick.INSTANCE, settings.electionTimeoutMax());
     // Every follower hears of the new leader at once, not a heartbeat later.
     return leader(flush(s, role, true), role);
   }
@@ -648,19 +644,26 @@ public final class RaftNode {
   }
 
   /**
-   * Check-quorum: a leader that did not hear from a majority within an election timeout steps
-   * down, so that clients stop waiting on a leader that cannot commit.
+   * Every election timeout: report followers that stopped answering, and (check-quorum) step down
+   * if a majority did not answer, so that clients stop waiting on a leader that cannot commit.
    */
   private Behavior<Command> onCheckQuorum(NodeState s, Leader role) {
     LeaderState l = role.state();
     int active = 1;
-    for (Progress p : l.progress.values()) {
+    for (Map.Entry<Endpoint, Progress> e : l.progress.entrySet()) {
+      Progress p = e.getValue();
       if (p.recentActive) {
         active++;
+      } else if (!p.silent) {
+        p.silent = true;
+        log.info(
+            "Follower [{}] has not answered for [{}] ms",
+            name(e.getKey(), peerIds.getOrDefault(e.getKey(), 0)),
+            settings.electionTimeoutMax().toMillis());
       }
       p.recentActive = false;
     }
-    if (active >= cluster.quorum()) {
+    if (active >= cluster.quorum() || !settings.checkQuorum()) {
       return Behaviors.same();
     }
     log.info(
@@ -718,6 +721,10 @@ public final class RaftNode {
     peerIds.put(m.from(), m.fromId());
     p.recentActive = true;
     p.lastAckNanos = System.nanoTime();
+    if (p.silent) {
+      p.silent = false;
+      log.info("Follower [{}] answers again", name(m.from(), m.fromId()));
+    }
     p.ackedRound = Math.max(p.ackedRound, Math.min(m.round(), l.round));
     NodeState s = s0;
     if (m.success()) {
