@@ -131,6 +131,20 @@ class AppendEntriesRulesTest {
   }
 
   @Test
+  void neverReplacesACommittedEntry() {
+    // A correct leader never asks for it (Leader Completeness); a node still refuses to obey one
+    // that does, rather than lose an entry it may have applied and answered for.
+    SingleNode n = nodeWithLog(61);
+    n.deliver(SingleNode.append(1, 0, 0, entries(1, 1, 1, 1), 3));
+    assertThat(n.status().commitIndex()).isEqualTo(3);
+    n.sent();
+    n.deliver(SingleNode.append(2, 1, 1, entries(2, 2), 3));
+    assertThat(n.sent(AppendEntriesReply.class)).isEmpty();
+    assertThat(terms(n.storage)).containsExactly(1, 1, 1);
+    n.stop();
+  }
+
+  @Test
   void malformedAppendIsDroppedAndTheNodeCarriesOn() {
     SingleNode n = nodeWithLog(57, 1);
     List<LogEntry> gap = List.of(new LogEntry(2, 1, EntryType.NOOP, null), new LogEntry(4, 1, EntryType.NOOP, null));
