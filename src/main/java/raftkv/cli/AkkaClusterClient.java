@@ -1,0 +1,208 @@
+package raftkv.cli;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.LoggerFactory;
+import raftkv.client.ClientActor;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+import raftkv.raft.ArteryTransport;
+
+/**
+ * A {@link ClusterClient} backed by an ActorSystem whose guardian is a {@link ClientActor}. The
+ * system starts on first use (a request refused client-side never starts one): plain remoting on an
+ * ephemeral port, never joining any cluster, logging only warnings.
+ */
+final class AkkaClusterClient implements ClusterClient {
+
+  /** On top of the client's own timeout, in case the actor itself fails to answer. */
+  private static final Duration ASK_SLACK = Duration.ofSeconds(10);
+
+  /** Loads logging and the configuration while the command line is parsed; see warmUp(). */
+  private static volatile Thread warmUp;
+
+  private final List<Endpoint> nodes;
+  private final Duration timeout;
+  private ActorSystem<ClientActor.Command> system;
+
+  /**
+   * Starts loading what every ActorSystem start needs and no argument changes (logback, the
+   * parsed {@code application.conf} and {@code reference.conf}, which Typesafe Config caches) on
+   * a second thread, so that it overlaps the parsing of the command line. The system waits for it:
+   * logging must be configured before Akka's threads log, or SLF4J reports replayed calls.
+   */
+  static void warmUp() {
+    Thread t =
+        new Thread(
+            () -> {
+              LoggerFactory.getILoggerFactory();
+              ConfigFactory.load();
+            },
+            "kv-client-warm-up");
+    t.setDaemon(true);
+    t.start();
+    warmUp = t;
+  }
+
+  AkkaClusterClient(List<Endpoint> nodes, Duration timeout) {
+    this.nodes = List.copyOf(nodes);
+    this.timeout = timeout;
+  }
+
+  /**
+   * The client's configuration: {@code application.conf} (serialization, frame size) with the
+   * client's own address and log level; {@code -D} system properties still win.
+   *
+   * <p>Artery terminates the whole ActorSystem when a stream restarts more than {@code
+   * *-max-restarts} times within 5 s, which is what repeated sends to a node that is down do
+   * (every connection refused is a restart). A client that keeps trying other nodes (a shell, a
+   * long timeout) must survive that, whatever the nodes' own setting: the limits are lifted.
+   */
+  static Config config(String hostname) {
+    Config client =
+        ConfigFactory.parseMap(
+            Map.of(
+                "akka.remote.artery.canonical.hostname", hostname,
+                "akka.remote.artery.canonical.port", 0,
+                "akka.remote.artery.advanced.outbound-max-restarts", Integer.MAX_VALUE,
+                "akka.remote.artery.advanced.inbound-max-restarts", Integer.MAX_VALUE,
+                "akka.loglevel", "WARNING",
+                // Start-up and shutdown log through a stdout logger: stdout holds only results.
+                "akka.stdout-loglevel", "OFF",
+                "akka.remote.warn-unsafe-watch-outside-cluster", "off",
+                "akka.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"));
+    return ConfigFactory.systemProperties()
+        .withFallback(client)
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  /**
+   * The address nodes can reach us at: loopback for nodes on loopback, otherwise the local
+   * interface the route to the first remote node leaves through (a UDP connect sends nothing).
+   */
+  static String localHostname(List<Endpoint> nodes) {
+    for (Endpoint e : nodes) {
+      InetAddress address;
+      try {
+        address = InetAddress.getByName(e.host());
+      } catch (UnknownHostException ex) {
+        throw new IllegalArgumentException("unknown host " + e.host());
+      }
+      if (!address.isLoopbackAddress()) {
+        try (DatagramSocket probe = new DatagramSocket()) {
+          probe.connect(address, e.port());
+          return probe.getLocalAddress().getHostAddress();
+        } catch (IOException ex) {
+          throw new UncheckedIOException("no route to " + e, ex);
+        }
+      }
+    }
+    return "127.0.0.1";
+  }
+
+  @Override
+  public Result write(String clientId, long seq, Op op) {
+    return ask(
+        replyTo -> new ClientActor.Write(clientId, seq, op, replyTo),
+        () ->
+            Result.error(
+                ErrorCode.TIMEOUT,
+                "outcome unknown: the client got no answer; the write may or may not have been"
+                    + " applied; retry with --client-id "
+                    + clientId
+                    + " --seq "
+                    + seq));
+  }
+
+  @Override
+  public Result read(String key, Consistency consistency) {
+    return ask(
+        replyTo -> new ClientActor.Read(key, consistency, replyTo),
+        () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer"));
+  }
+
+  @Override
+  public ClusterStatus status() {
+    return ask(
+        ClientActor.Status::new,
+        () ->
+            new ClusterStatus(
+                nodes.stream().map(e -> new ClientActor.NodeView(e, null)).toList()));
+  }
+
+  private <T> T ask(
+      Function<akka.actor.typed.ActorRef<T>, ClientActor.Command> message,
+      java.util.function.Supplier<T> onNoAnswer) {
+    ActorSystem<ClientActor.Command> s = system();
+    CompletionStage<T> answer =
+        AskPattern.ask(s, message::apply, timeout.plus(ASK_SLACK), s.scheduler());
+    try {
+      return answer.toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return onNoAnswer.get();
+    } catch (ExecutionException e) {
+      return onNoAnswer.get();
+    }
+  }
+
+  private ActorSystem<ClientActor.Command> system() {
+    if (system == null) {
+      awaitWarmUp();
+      system =
+          ActorSystem.create(
+              ClientActor.create(nodes, timeout),
+              ArteryTransport.SYSTEM_NAME,
+              config(localHostname(nodes)));
+    }
+    return system;
+  }
+
+  static void awaitWarmUp() {
+    Thread t = warmUp;
+    if (t == null) {
+      LoggerFactory.getILoggerFactory();
+      return;
+    }
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (system == null) {
+      return;
+    }
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // Exiting anyway: the JVM ends with us.
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package raftkv.cli;
+
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+
+/**
+ * What {@code kv_client} asks of the cluster, one request at a time. The real one is {@link
+ * AkkaClusterClient}; tests of the CLI use a fake.
+ */
+interface ClusterClient extends AutoCloseable {
+
+  Result write(String clientId, long seq, Op op);
+
+  Result read(String key, Consistency consistency);
+
+  ClusterStatus status();
+
+  /** Releases the connection; never throws. */
+  @Override
+  void close();
+}

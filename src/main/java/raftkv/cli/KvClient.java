@@ -1,0 +1,591 @@
+package raftkv.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Limits;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+
+/**
+ * {@code kv_client}: one command against the cluster (or a {@code shell} of them), printed as text
+ * or one JSON line. Parsing, session numbering and printing run without an ActorSystem; the
+ * cluster is behind {@link ClusterClient}, started only when a request is actually sent.
+ */
+@Command(
+    name = "kv_client",
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Talks to a raftkv cluster: writes are applied at most once per (client id, seq), so a"
+          + " retried write never applies twice.",
+      ""
+    },
+    subcommands = {
+      KvClient.Put.class,
+      KvClient.Get.class,
+      KvClient.Delete.class,
+      KvClient.Cas.class,
+      KvClient.Incr.class,
+      KvClient.Status.class,
+      KvClient.Shell.class
+    },
+    footer = {
+      "",
+      "Without --client-id, a fresh client id is generated and writes count seq from 1. To retry a"
+          + " write whose outcome is unknown (timeout), give the --client-id and --seq its error"
+          + " names: the cluster then answers the first outcome (duplicate) instead of applying the"
+          + " write again.",
+      "",
+      "A value that starts with '-' goes after '--':  kv_client put k -- -1",
+      "",
+      "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied), 2 usage"
+          + " error, 3 timeout (the outcome of a write is unknown)."
+    })
+public final class KvClient {
+
+  static final List<Endpoint> DEFAULT_PEERS =
+      List.of(
+          new Endpoint("127.0.0.1", 9001),
+          new Endpoint("127.0.0.1", 9002),
+          new Endpoint("127.0.0.1", 9003));
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--port",
+      paramLabel = "P",
+      description = "One node: a port on --host, or HOST:PORT; the leader it names is followed.")
+  String port;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--peers",
+      paramLabel = "P1,P2,...",
+      description = "The nodes, each a port on --host or HOST:PORT. Default: 9001,9002,9003.")
+  String peers;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--host",
+      paramLabel = "H",
+      description = "The host of nodes given as bare ports. Default: 127.0.0.1.")
+  String host;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--client-id",
+      paramLabel = "ID",
+      description = "The session's client id (needs --seq). Default: a fresh random one.")
+  String clientId;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--seq",
+      paramLabel = "N",
+      description = "The seq of the first write (needs --client-id); a new session starts at 1.")
+  Long seq;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description = "Give up after this long, e.g. 2s, 500ms, 1m. Default: 2s.")
+  String timeout;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--json",
+      description = "Print every result as one JSON line.")
+  boolean json;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
+  boolean help;
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  /** A parsed command. */
+  sealed interface ClientCommand permits WriteCommand, GetCommand, StatusCommand, ShellCommand {}
+
+  record WriteCommand(Op op) implements ClientCommand {}
+
+  record GetCommand(String key, boolean stale) implements ClientCommand {}
+
+  record StatusCommand() implements ClientCommand {}
+
+  record ShellCommand() implements ClientCommand {}
+
+  /** A picocli subcommand that yields a {@link ClientCommand}. */
+  interface Source {
+    ClientCommand command();
+  }
+
+  @Command(name = "put", sortOptions = false, description = "Set KEY to VALUE.")
+  static final class Put implements Source {
+    @Parameters(index = "0", paramLabel = "KEY")
+    String key;
+
+    @Parameters(index = "1", paramLabel = "VALUE")
+    String value;
+
+    @Override
+    public ClientCommand command() {
+      return new WriteCommand(new Op.Put(key, value));
+    }
+  }
+
+  @Command(
+      name = "get",
+      sortOptions = false,
+      description = "Print KEY's value, or (nil). Linearizable unless --stale.")
+  static final class Get implements Source {
+    @Parameters(index = "0", paramLabel = "KEY")
+    String key;
+
+    @Option(
+        names = "--stale",
+        description = "Answer from one node's state at once; may miss recent writes.")
+    boolean stale;
+
+    @Override
+    public ClientCommand command() {
+      return new GetCommand(key, stale);
+    }
+  }
+
+  @Command(
+      name = "delete",
+      sortOptions = false,
+      description = "Remove KEY (succeeds if it is absent too).")
+  static final class Delete implements Source {
+    @Parameters(index = "0", paramLabel = "KEY")
+    String key;
+
+    @Override
+    public ClientCommand command() {
+      return new WriteCommand(new Op.Delete(key));
+    }
+  }
+
+  @Command(
+      name = "cas",
+      sortOptions = false,
+      customSynopsis = {
+        "kv_client cas [OPTIONS] KEY EXPECTED NEW",
+        "       kv_client cas [OPTIONS] --absent KEY NEW"
+      },
+      description = {
+        "Compare and set: set KEY to NEW if it holds EXPECTED (with --absent: if it does not"
+            + " exist). Otherwise fail with cas_mismatch and the actual value."
+      })
+  static final class Cas implements Source {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--absent", description = "Succeed only if KEY does not exist.")
+    boolean absent;
+
+    @Parameters(arity = "2..3", paramLabel = "ARGS", hidden = true)
+    List<String> args;
+
+    @Override
+    public ClientCommand command() {
+      if (absent && args.size() != 2) {
+        throw new ParameterException(spec.commandLine(), "cas --absent takes KEY NEW");
+      }
+      if (!absent && args.size() != 3) {
+        throw new ParameterException(
+            spec.commandLine(), "cas takes KEY EXPECTED NEW (or --absent KEY NEW)");
+      }
+      return absent
+          ? new WriteCommand(new Op.Cas(args.get(0), null, args.get(1)))
+          : new WriteCommand(new Op.Cas(args.get(0), args.get(1), args.get(2)));
+    }
+  }
+
+  @Command(
+      name = "incr",
+      sortOptions = false,
+      description = "Add DELTA (default 1) to KEY's integer value (absent counts as 0); print it.")
+  static final class Incr implements Source {
+    @Parameters(index = "0", paramLabel = "KEY")
+    String key;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "DELTA", defaultValue = "1")
+    long delta;
+
+    @Override
+    public ClientCommand command() {
+      return new WriteCommand(new Op.Incr(key, delta));
+    }
+  }
+
+  @Command(
+      name = "status",
+      sortOptions = false,
+      description =
+          "Ask every node for its view (role, term, leader, indexes); list the silent ones as"
+              + " unreachable.")
+  static final class Status implements Source {
+    @Override
+    public ClientCommand command() {
+      return new StatusCommand();
+    }
+  }
+
+  @Command(
+      name = "shell",
+      sortOptions = false,
+      description = {
+        "Read commands from stdin, one a line (same syntax, quotes allowed; blank lines and #"
+            + " comments skipped), and print one result line each on stdout, errors included.",
+        "One client id for the whole shell; every write takes the next seq."
+      })
+  static final class Shell implements Source {
+    @Override
+    public ClientCommand command() {
+      return new ShellCommand();
+    }
+  }
+
+  /** The root of a shell line: the commands, without the global options or a nested shell. */
+  @Command(
+      name = "",
+      subcommands = {Put.class, Get.class, Delete.class, Cas.class, Incr.class, Status.class})
+  static final class ShellLine {}
+
+  private static final Set<String> SHELL_COMMANDS =
+      Set.of("put", "get", "delete", "cas", "incr", "status");
+
+  // ---------------------------------------------------------------------------------------------
+  // Sessions and settings
+
+  /** The client id and the seq the next write takes. */
+  static final class Session {
+    String clientId;
+    private long nextSeq;
+    /** The id was made here, not given with --client-id: the client may replace it. */
+    private final boolean generated;
+
+    Session(String clientId, long firstSeq) {
+      this(clientId, firstSeq, false);
+    }
+
+    private Session(String clientId, long firstSeq, boolean generated) {
+      this.clientId = clientId;
+      this.nextSeq = firstSeq;
+      this.generated = generated;
+    }
+
+    /** A fresh client id: "cli-" and 16 random hex digits. */
+    static Session generated() {
+      return new Session(freshId(), 1, true);
+    }
+
+    private static String freshId() {
+      byte[] bytes = new byte[8];
+      new SecureRandom().nextBytes(bytes);
+      return "cli-" + HexFormat.of().formatHex(bytes);
+    }
+
+    /**
+     * The write at {@code seq} timed out. If it was seq 1 of a generated id, whether the session
+     * exists is unknown: seq 2 would be refused if it does not (session_expired), so the next write
+     * starts a new session under a new id instead. Later seqs need nothing: the session exists.
+     */
+    void timedOut(long seq) {
+      if (generated && seq == 1) {
+        clientId = freshId();
+        nextSeq = 1;
+      }
+    }
+
+    long nextSeq() {
+      return nextSeq;
+    }
+
+    /** The seq was sent: the next write takes the one after it. */
+    void advance() {
+      nextSeq++;
+    }
+  }
+
+  /** What the command line says about where the cluster is and how long to wait. */
+  record Settings(List<Endpoint> nodes, Duration timeout) {}
+
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m)?", Pattern.CASE_INSENSITIVE);
+
+  /** "2s", "500ms", "1m", "1.5s"; a bare number is seconds. */
+  static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a duration (e.g. 2s, 500ms, 1m)");
+    }
+    double amount = Double.parseDouble(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+    double millis =
+        switch (unit) {
+          case "ms" -> amount;
+          case "m" -> amount * 60_000;
+          default -> amount * 1000;
+        };
+    if (millis < 1 || millis > Duration.ofDays(1).toMillis()) {
+      throw new IllegalArgumentException("timeout '" + text + "' must be from 1ms to 1 day");
+    }
+    return Duration.ofMillis((long) millis);
+  }
+
+  /** The settings and session the global options describe, or a usage error. */
+  private Settings settings(CommandLine cl) {
+    String defaultHost = host == null ? "127.0.0.1" : host;
+    if (port != null && peers != null) {
+      throw new ParameterException(cl, "--port and --peers are alternatives: give one");
+    }
+    List<Endpoint> nodes = new ArrayList<>();
+    try {
+      if (port != null) {
+        nodes.add(Endpoint.parse(port, defaultHost));
+      } else if (peers != null) {
+        for (String p : peers.split(",", -1)) {
+          Endpoint e = Endpoint.parse(p, defaultHost);
+          if (!nodes.contains(e)) {
+            nodes.add(e);
+          }
+        }
+      } else if (host != null) {
+        for (Endpoint e : DEFAULT_PEERS) {
+          nodes.add(new Endpoint(host, e.port()));
+        }
+      } else {
+        nodes.addAll(DEFAULT_PEERS);
+      }
+      return new Settings(nodes, timeout == null ? Duration.ofSeconds(2) : parseDuration(timeout));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(cl, e.getMessage());
+    }
+  }
+
+  private Session session(CommandLine cl) {
+    if (clientId != null && seq == null) {
+      throw new ParameterException(
+          cl, "--client-id needs --seq: the server deduplicates by (client id, seq)");
+    }
+    if (seq != null && clientId == null) {
+      throw new ParameterException(
+          cl, "--seq needs --client-id: the server deduplicates by (client id, seq)");
+    }
+    if (clientId == null) {
+      return Session.generated();
+    }
+    if (seq < 1) {
+      throw new ParameterException(cl, "--seq must be at least 1 (seq 1 starts a session)");
+    }
+    return new Session(clientId, seq);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running
+
+  public static void main(String[] args) {
+    // The client's log lines (warnings only) go to stderr: stdout holds only results.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-client.xml");
+    }
+    AkkaClusterClient.warmUp();
+    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    int code = run(args, in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout()));
+    out.flush();
+    err.flush();
+    System.exit(code);
+  }
+
+  /**
+   * Runs one command line and returns the exit status. {@code connect} makes the cluster client
+   * (tests pass a fake); it is closed before returning.
+   */
+  static int run(
+      String[] args,
+      BufferedReader in,
+      PrintStream out,
+      PrintStream err,
+      Function<Settings, ClusterClient> connect) {
+    CommandLine cl = new CommandLine(new KvClient());
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    ClientCommand command;
+    Settings settings;
+    Session session;
+    KvClient root;
+    try {
+      ParseResult parsed = cl.parseArgs(args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        return Output.EXIT_OK;
+      }
+      root = cl.getCommand();
+      if (!parsed.hasSubcommand()) {
+        throw new ParameterException(cl, "missing COMMAND");
+      }
+      Source source = (Source) parsed.subcommand().commandSpec().userObject();
+      command = source.command();
+      settings = root.settings(cl);
+      session = root.session(cl);
+    } catch (ParameterException e) {
+      err.println("error: " + e.getMessage());
+      e.getCommandLine().usage(err);
+      return Output.EXIT_USAGE;
+    }
+    Output output = new Output(root.json);
+    try (ClusterClient cluster = connect.apply(settings)) {
+      if (command instanceof ShellCommand) {
+        return shell(in, out, output, session, cluster);
+      }
+      if (command instanceof StatusCommand) {
+        ClusterStatus status = cluster.status();
+        out.println(output.status(status));
+        return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
+      }
+      Printed p = perform(command, session, cluster, output);
+      print(p, output, out, err);
+      return Output.exitCode(p.result());
+    } catch (RuntimeException e) {
+      // Not a reply (the client answers timeout rather than fail): an unknown host, a port that
+      // cannot be bound. Reported like any error, never as a stack trace.
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      Result r = Result.error(ErrorCode.UNAVAILABLE, "the client could not run: " + why);
+      print(new Printed(r, output.result(Output.Kind.GET, r)), output, out, err);
+      return Output.EXIT_ERROR;
+    }
+  }
+
+  /** Text errors go to stderr; a JSON line is the result, whatever it says, so stdout. */
+  private static void print(Printed p, Output output, PrintStream out, PrintStream err) {
+    (p.result().ok() || output.json() ? out : err).println(p.line());
+  }
+
+  /** A result and the line that reports it. */
+  record Printed(Result result, String line) {}
+
+  /**
+   * Sends one write or get. A write takes the session's next seq, unless it is refused here
+   * (nothing sent, seq not used).
+   */
+  static Printed perform(
+      ClientCommand command, Session session, ClusterClient cluster, Output output) {
+    if (command instanceof GetCommand g) {
+      Optional<Result> refused = Limits.checkKey(g.key());
+      Result r =
+          refused.orElseGet(
+              () ->
+                  cluster.read(
+                      g.key(), g.stale() ? Consistency.STALE : Consistency.LINEARIZABLE));
+      return new Printed(r, output.result(Output.Kind.GET, r));
+    }
+    WriteCommand w = (WriteCommand) command;
+    long seq = session.nextSeq();
+    Optional<Result> refused = Limits.check(session.clientId, seq, w.op());
+    Result r;
+    if (refused.isPresent()) {
+      r = refused.get();
+    } else {
+      session.advance();
+      r = cluster.write(session.clientId, seq, w.op());
+      if (r.error() == ErrorCode.TIMEOUT) {
+        session.timedOut(seq);
+      }
+    }
+    return new Printed(r, output.result(Output.kindOf(w.op()), r));
+  }
+
+  /** Runs stdin line by line until EOF: one output line per command line, errors included. */
+  static int shell(
+      BufferedReader in, PrintStream out, Output output, Session session, ClusterClient cluster) {
+    try {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        String trimmed = line.strip();
+        if (trimmed.isEmpty() || trimmed.startsWith("#")) {
+          continue;
+        }
+        out.println(shellLine(trimmed, output, session, cluster));
+        out.flush();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Output.EXIT_OK;
+  }
+
+  /** The one line that answers one shell line. */
+  static String shellLine(String line, Output output, Session session, ClusterClient cluster) {
+    ClientCommand command;
+    try {
+      command = parseShellLine(line);
+    } catch (IllegalArgumentException e) {
+      return output.usageError(e.getMessage());
+    }
+    if (command instanceof StatusCommand) {
+      return output.statusLine(cluster.status());
+    }
+    return perform(command, session, cluster, output).line();
+  }
+
+  /**
+   * Parses one shell line.
+   *
+   * @throws IllegalArgumentException with a one-line reason when it does not parse
+   */
+  static ClientCommand parseShellLine(String line) {
+    List<String> words = ShellWords.split(line);
+    if (words.isEmpty()) {
+      throw new IllegalArgumentException("empty command");
+    }
+    if (!SHELL_COMMANDS.contains(words.get(0))) {
+      throw new IllegalArgumentException(
+          "unknown command '" + words.get(0) + "'; commands: put, get, delete, cas, incr, status");
+    }
+    CommandLine cl = new CommandLine(new ShellLine());
+    try {
+      ParseResult parsed = cl.parseArgs(words.toArray(String[]::new));
+      return ((Source) parsed.subcommand().commandSpec().userObject()).command();
+    } catch (ParameterException e) {
+      String name = e.getCommandLine().getCommandName();
+      throw new IllegalArgumentException(
+          (name.isEmpty() ? "" : name + ": ") + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+    }
+  }
+}

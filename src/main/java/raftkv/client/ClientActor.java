@@ -1,0 +1,455 @@
+package raftkv.client;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.StashBuffer;
+import akka.actor.typed.javadsl.TimerScheduler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.client.ClientProtocol.Reply;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Limits;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+import raftkv.raft.ArteryTransport;
+
+/**
+ * The client side of {@link ClientProtocol}: performs one request at a time against the cluster and
+ * stashes the ones that arrive meanwhile.
+ *
+ * <p>A write or a read goes to one node at a time, first to the node that answered last (usually
+ * the leader). A {@code not_leader} reply naming the leader sends the request there; one naming
+ * none, or no reply within the attempt timeout, moves on to the next node round-robin, pausing
+ * briefly after a full round of refusals (an election is under way). A write is always retried with
+ * the same (clientId, seq): the cluster applies it at most once, and a retry after it was applied
+ * gets the first outcome back, marked duplicate. When the request's timeout runs out, a write ends
+ * as {@code timeout}, outcome unknown: a node that answered {@code not_leader} or did not answer may
+ * still have appended it. A status request asks every node at once and reports who answered in time.
+ *
+ * <p>Every attempt gets a reply address of its own: a tiny child that tags replies with the attempt
+ * number. All of them stop when the request ends, so a late reply to an earlier request goes to dead
+ * letters instead of being taken for the current one's, and a late refusal from an earlier attempt
+ * does not divert the attempt in flight. A definitive answer from any attempt of the current request
+ * ends it: every attempt of a write carries the same (clientId, seq).
+ */
+public final class ClientActor {
+
+  /** Everything the client actor accepts. */
+  public sealed interface Command {}
+
+  /** Applies {@code op} at most once under (clientId, seq); answers one {@link Result}. */
+  public record Write(String clientId, long seq, Op op, ActorRef<Result> replyTo)
+      implements Command {}
+
+  public record Read(String key, Consistency consistency, ActorRef<Result> replyTo)
+      implements Command {}
+
+  /** Asks every known node for its {@link NodeStatus}. */
+  public record Status(ActorRef<ClusterStatus> replyTo) implements Command {}
+
+  /** The nodes asked, in order, with what each answered in time. */
+  public record ClusterStatus(List<NodeView> nodes) {
+
+    public ClusterStatus {
+      nodes = List.copyOf(nodes);
+    }
+
+    /** The node that says it leads in the highest term, if any answered so. */
+    public Optional<NodeStatus> leader() {
+      return nodes.stream()
+          .map(NodeView::status)
+          .filter(s -> s != null && "leader".equals(s.role()))
+          .max(Comparator.comparingLong(NodeStatus::term));
+    }
+
+    public boolean anyReachable() {
+      return nodes.stream().anyMatch(NodeView::reachable);
+    }
+  }
+
+  /** A node as it was asked, and its answer ({@code null} when none came in time). */
+  public record NodeView(Endpoint endpoint, NodeStatus status) {
+    public boolean reachable() {
+      return status != null;
+    }
+  }
+
+  private record GotReply(long tag, Reply reply) implements Command {}
+
+  private record GotStatus(long tag, NodeStatus status) implements Command {}
+
+  private enum AttemptTimeout implements Command {
+    INSTANCE
+  }
+
+  private enum Retry implements Command {
+    INSTANCE
+  }
+
+  private enum StatusDeadline implements Command {
+    INSTANCE
+  }
+
+  /** A write or read in progress; {@code message} builds the request for one reply address. */
+  private record Job(
+      Function<ActorRef<Reply>, ClientProtocol.Request> message,
+      String describeRetry,
+      boolean write,
+      ActorRef<Result> replyTo,
+      long firstTag,
+      long deadlineNanos) {}
+
+  /** A status round: node {@code i} of {@code asked} replies to the inbox tagged firstTag + i. */
+  private record StatusRound(
+      List<Endpoint> asked, NodeStatus[] answers, long firstTag, ActorRef<ClusterStatus> replyTo) {}
+
+  /** Default upper bound on one attempt: long enough for a write's round trip and fsync. */
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofMillis(400);
+  /**
+   * Attempts until the first reply also pay for connecting and for one-time initialization
+   * (serializers, cold code): in a fresh JVM on a busy machine that alone can exceed an attempt
+   * timeout, and moving on to the next node would only start another cold connection. Kept short
+   * all the same: it is also what a node that is down costs a fresh client.
+   */
+  private static final Duration FIRST_CONTACT_TIMEOUT = Duration.ofMillis(700);
+  /** The pause after every node refused in turn: an election usually ends within it. */
+  private static final Duration NO_LEADER_BACKOFF = Duration.ofMillis(100);
+
+  private static final int STASH_CAPACITY = 1000;
+  private static final String ATTEMPT_TIMER = "attempt";
+  private static final String STATUS_TIMER = "status";
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final StashBuffer<Command> stash;
+  private final akka.actor.ActorSystem classic;
+  private final Duration timeout;
+  private final Duration attemptTimeout;
+  /** The configured nodes, then any leader a hint named. */
+  private final List<Endpoint> nodes;
+
+  /** The node to try next; kept across requests, so the next one starts at the last leader. */
+  private int target;
+  /** Reply addresses are tagged with this counter, never reused. */
+  private long nextTag;
+  /** The tag of the current attempt. */
+  private long currentTag;
+  /** Refusals since the current job began. */
+  private int refusals;
+  /** Whether any node ever answered: until then, attempts get {@link #FIRST_CONTACT_TIMEOUT}. */
+  private boolean heardFromAny;
+  /** Nodes whose last answer to this read was not_leader without knowing a leader. */
+  private final Set<Endpoint> leaderless = new HashSet<>();
+
+  /**
+   * A client of the cluster at {@code nodes}; every request gives up after {@code timeout}, and an
+   * attempt at one node after {@code attemptTimeout} at most.
+   */
+  public static Behavior<Command> create(
+      List<Endpoint> nodes, Duration timeout, Duration attemptTimeout) {
+    if (nodes.isEmpty()) {
+      throw new IllegalArgumentException("a client needs at least one node");
+    }
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    Behaviors.withStash(
+                        STASH_CAPACITY,
+                        stash ->
+                            new ClientActor(ctx, timers, stash, nodes, timeout, attemptTimeout)
+                                .idle())));
+  }
+
+  public static Behavior<Command> create(List<Endpoint> nodes, Duration timeout) {
+    return create(nodes, timeout, DEFAULT_ATTEMPT_TIMEOUT);
+  }
+
+  private ClientActor(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      StashBuffer<Command> stash,
+      List<Endpoint> nodes,
+      Duration timeout,
+      Duration attemptTimeout) {
+    this.context = context;
+    this.timers = timers;
+    this.stash = stash;
+    this.classic = Adapter.toClassic(context.getSystem());
+    this.nodes = new ArrayList<>(nodes);
+    this.timeout = timeout;
+    this.attemptTimeout = attemptTimeout;
+  }
+
+  private Behavior<Command> idle() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Write.class, this::onWrite)
+        .onMessage(Read.class, this::onRead)
+        .onMessage(Status.class, this::onStatus)
+        .build();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes and reads: one node at a time
+
+  private Behavior<Command> onWrite(Write m) {
+    // Refused here, nothing is sent: the leader would refuse it the same way.
+    Optional<Result> refused = Limits.check(m.clientId(), m.seq(), m.op());
+    if (refused.isPresent()) {
+      m.replyTo().tell(refused.get());
+      return Behaviors.same();
+    }
+    String retry = "retry with --client-id " + m.clientId() + " --seq " + m.seq();
+    return start(
+        new Job(
+            replyTo -> new ClientProtocol.Write(m.clientId(), m.seq(), m.op(), replyTo),
+            retry,
+            true,
+            m.replyTo(),
+            nextTag,
+            System.nanoTime() + timeout.toNanos()));
+  }
+
+  private Behavior<Command> onRead(Read m) {
+    Optional<Result> refused = Limits.checkKey(m.key());
+    if (refused.isPresent()) {
+      m.replyTo().tell(refused.get());
+      return Behaviors.same();
+    }
+    return start(
+        new Job(
+            replyTo -> new ClientProtocol.Read(m.key(), m.consistency(), replyTo),
+            "a read changes nothing: retry it",
+            false,
+            m.replyTo(),
+            nextTag,
+            System.nanoTime() + timeout.toNanos()));
+  }
+
+  private Behavior<Command> start(Job job) {
+    refusals = 0;
+    leaderless.clear();
+    return send(job);
+  }
+
+  private Behavior<Command> busy(Job job) {
+    return Behaviors.receive(Command.class)
+        .onMessage(GotReply.class, m -> onReply(job, m))
+        .onMessageEquals(AttemptTimeout.INSTANCE, () -> onAttemptTimeout(job))
+        .onMessageEquals(Retry.INSTANCE, () -> send(job))
+        .onMessage(Write.class, this::stashIt)
+        .onMessage(Read.class, this::stashIt)
+        .onMessage(Status.class, this::stashIt)
+        .build();
+  }
+
+  /** One attempt at {@code nodes[target]}, through a fresh reply address. */
+  private Behavior<Command> send(Job job) {
+    long remaining = job.deadlineNanos() - System.nanoTime();
+    if (remaining <= 0) {
+      return finish(job, giveUp(job));
+    }
+    Endpoint node = nodes.get(target);
+    long tag = nextTag++;
+    currentTag = tag;
+    ActorRef<Reply> replyTo = inbox(reply -> new GotReply(tag, reply));
+    context.getLog().debug("Attempt [{}] at [{}]", tag - job.firstTag() + 1, node);
+    ArteryTransport.select(classic, node)
+        .tell(job.message().apply(replyTo), akka.actor.ActorRef.noSender());
+    Duration perAttempt =
+        heardFromAny ? attemptTimeout : max(attemptTimeout, FIRST_CONTACT_TIMEOUT);
+    timers.startSingleTimer(
+        ATTEMPT_TIMER, AttemptTimeout.INSTANCE, min(perAttempt, Duration.ofNanos(remaining)));
+    return busy(job);
+  }
+
+  private Behavior<Command> onReply(Job job, GotReply m) {
+    heardFromAny = true;
+    if (m.tag() < job.firstTag()) {
+      return Behaviors.same(); // forwarded by an earlier request's inbox just before it stopped
+    }
+    Result result = m.reply().result();
+    if (isFinal(result)) {
+      return finish(job, result);
+    }
+    if (m.tag() != currentTag) {
+      return Behaviors.same(); // an earlier attempt's refusal: the current attempt is in flight
+    }
+    Endpoint from = nodes.get(target);
+    Endpoint hint = m.reply().leader();
+    context.getLog().debug("[{}] refused: {} (leader hint {})", from, result.message(), hint);
+    if (result.error() == ErrorCode.NOT_LEADER && hint == null) {
+      leaderless.add(from);
+    } else {
+      leaderless.remove(from);
+    }
+    refusals++;
+    if (hint != null && !hint.equals(from)) {
+      target = indexOf(hint);
+    } else {
+      target = (target + 1) % nodes.size();
+    }
+    if (refusals % nodes.size() == 0) {
+      long remaining = Math.max(0, job.deadlineNanos() - System.nanoTime());
+      timers.startSingleTimer(
+          ATTEMPT_TIMER, Retry.INSTANCE, min(NO_LEADER_BACKOFF, Duration.ofNanos(remaining)));
+      return Behaviors.same();
+    }
+    return send(job);
+  }
+
+  private Behavior<Command> onAttemptTimeout(Job job) {
+    target = (target + 1) % nodes.size();
+    return send(job);
+  }
+
+  /**
+   * Whether a reply ends the request. {@code not_leader}, {@code unavailable} and {@code timeout}
+   * never do: for a write the node may have appended the entry before it lost leadership, and the
+   * retry with the same (clientId, seq) finds out.
+   */
+  private static boolean isFinal(Result r) {
+    return r.ok()
+        || (r.error() != ErrorCode.NOT_LEADER
+            && r.error() != ErrorCode.UNAVAILABLE
+            && r.error() != ErrorCode.TIMEOUT);
+  }
+
+  private Result giveUp(Job job) {
+    String within = "no definitive answer within " + format(timeout);
+    if (job.write()) {
+      return Result.error(
+          ErrorCode.TIMEOUT,
+          "outcome unknown: "
+              + within
+              + "; the write may or may not have been applied; "
+              + job.describeRetry());
+    }
+    if (leaderless.containsAll(nodes)) {
+      return Result.error(
+          ErrorCode.UNAVAILABLE, "no leader: every node answered that it knows none; retry later");
+    }
+    return Result.error(ErrorCode.TIMEOUT, within + "; " + job.describeRetry());
+  }
+
+  private Behavior<Command> finish(Job job, Result result) {
+    timers.cancel(ATTEMPT_TIMER);
+    stopInboxes();
+    job.replyTo().tell(result);
+    return stash.unstashAll(idle());
+  }
+
+  private int indexOf(Endpoint e) {
+    int i = nodes.indexOf(e);
+    if (i >= 0) {
+      return i;
+    }
+    nodes.add(e); // a leader we were not told about: remember it
+    return nodes.size() - 1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Status: every node at once
+
+  private Behavior<Command> onStatus(Status m) {
+    List<Endpoint> asked = List.copyOf(nodes);
+    long first = nextTag;
+    nextTag += asked.size();
+    for (int i = 0; i < asked.size(); i++) {
+      long tag = first + i;
+      ActorRef<NodeStatus> replyTo = inbox(s -> new GotStatus(tag, s));
+      ArteryTransport.select(classic, asked.get(i))
+          .tell(new ClientProtocol.GetStatus(replyTo), akka.actor.ActorRef.noSender());
+    }
+    timers.startSingleTimer(STATUS_TIMER, StatusDeadline.INSTANCE, timeout);
+    return collecting(new StatusRound(asked, new NodeStatus[asked.size()], first, m.replyTo()));
+  }
+
+  private Behavior<Command> collecting(StatusRound round) {
+    return Behaviors.receive(Command.class)
+        .onMessage(GotStatus.class, m -> onGotStatus(round, m))
+        .onMessageEquals(StatusDeadline.INSTANCE, () -> finishStatus(round))
+        .onMessage(Write.class, this::stashIt)
+        .onMessage(Read.class, this::stashIt)
+        .onMessage(Status.class, this::stashIt)
+        .build();
+  }
+
+  private Behavior<Command> onGotStatus(StatusRound round, GotStatus m) {
+    heardFromAny = true;
+    long i = m.tag() - round.firstTag();
+    if (i < 0 || i >= round.answers().length) {
+      return Behaviors.same();
+    }
+    round.answers()[(int) i] = m.status();
+    return Arrays.stream(round.answers()).allMatch(a -> a != null)
+        ? finishStatus(round)
+        : Behaviors.same();
+  }
+
+  private Behavior<Command> finishStatus(StatusRound round) {
+    timers.cancel(STATUS_TIMER);
+    stopInboxes();
+    List<NodeView> views = new ArrayList<>();
+    for (int i = 0; i < round.asked().size(); i++) {
+      views.add(new NodeView(round.asked().get(i), round.answers()[i]));
+    }
+    round.replyTo().tell(new ClusterStatus(views));
+    return stash.unstashAll(idle());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private Behavior<Command> stashIt(Command m) {
+    stash.stash(m);
+    return Behaviors.same();
+  }
+
+  /** A reply address for one attempt: a child that hands each reply to us, tagged. */
+  private <T> ActorRef<T> inbox(Function<T, Command> tag) {
+    ActorRef<Command> self = context.getSelf();
+    return context.spawnAnonymous(
+        Behaviors.<T>receiveMessage(
+            m -> {
+              self.tell(tag.apply(m));
+              return Behaviors.same();
+            }));
+  }
+
+  private void stopInboxes() {
+    for (ActorRef<Void> child : context.getChildren()) {
+      context.stop(child);
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /** "400 ms", "2 s", "2.5 s". */
+  static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+  }
+}

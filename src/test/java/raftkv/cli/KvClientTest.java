@@ -1,0 +1,518 @@
+package raftkv.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor.NodeView;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+
+/** The CLI without a cluster: parsing, sessions, output shapes and exit codes. */
+class KvClientTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Endpoint N1 = new Endpoint("127.0.0.1", 9001);
+  private static final Endpoint N2 = new Endpoint("127.0.0.1", 9002);
+  private static final Endpoint N3 = new Endpoint("127.0.0.1", 9003);
+
+  /** Records what was asked and answers with {@code answer}. */
+  private static final class FakeCluster implements ClusterClient {
+    final List<String> calls = new ArrayList<>();
+    final Function<String, Result> answer;
+    ClusterStatus status = new ClusterStatus(List.of(new NodeView(N1, null)));
+    Settings settings;
+    boolean closed;
+
+    FakeCluster(Function<String, Result> answer) {
+      this.answer = answer;
+    }
+
+    @Override
+    public Result write(String clientId, long seq, Op op) {
+      String call = "write " + clientId + " " + seq + " " + op;
+      calls.add(call);
+      return answer.apply(call);
+    }
+
+    @Override
+    public Result read(String key, Consistency consistency) {
+      String call = "read " + key + " " + consistency;
+      calls.add(call);
+      return answer.apply(call);
+    }
+
+    @Override
+    public ClusterStatus status() {
+      calls.add("status");
+      return status;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  private record Run(int code, String out, String err) {
+    List<String> lines() {
+      return out.lines().toList();
+    }
+  }
+
+  private record Settings(List<Endpoint> nodes, Duration timeout) {}
+
+  private static Run shell(FakeCluster fake, String stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        KvClient.run(
+            args,
+            new BufferedReader(new StringReader(stdin)),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            s -> {
+              fake.settings = new Settings(s.nodes(), s.timeout());
+              return fake;
+            });
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static Run run(FakeCluster fake, String... args) {
+    return shell(fake, "", args);
+  }
+
+  private static Map<String, Object> json(String line) throws Exception {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = JSON.readValue(line, Map.class);
+    return m;
+  }
+
+  private static String line(Output.Kind kind, Result r) {
+    return new Output(true).result(kind, r);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // JSON shapes
+
+  @Test
+  void jsonOfAWriteIsOkIndexAndDuplicate() throws Exception {
+    assertThat(json(line(Output.Kind.WRITE, Result.written(12))))
+        .containsExactly(
+            Map.entry("ok", true), Map.entry("index", 12), Map.entry("duplicate", false));
+    assertThat(json(line(Output.Kind.WRITE, Result.written(12).asDuplicate())))
+        .containsEntry("duplicate", true);
+  }
+
+  @Test
+  void jsonOfAGetIsTheValueOrNull() throws Exception {
+    assertThat(json(line(Output.Kind.GET, Result.value("v", 0))))
+        .containsExactly(Map.entry("ok", true), Map.entry("value", "v"));
+    JsonNode absent = JSON.readTree(line(Output.Kind.GET, Result.value(null, 0)));
+    assertThat(absent.size()).isEqualTo(2);
+    assertThat(absent.get("ok").asBoolean()).isTrue();
+    assertThat(absent.get("value").isNull()).isTrue();
+  }
+
+  @Test
+  void jsonOfAnIncrIsTheNewValueAsAStringWithItsIndex() throws Exception {
+    assertThat(json(line(Output.Kind.INCR, Result.value("8", 12).asDuplicate())))
+        .containsExactly(
+            Map.entry("ok", true),
+            Map.entry("value", "8"),
+            Map.entry("index", 12),
+            Map.entry("duplicate", true));
+  }
+
+  @Test
+  void jsonOfACasMismatchCarriesTheActualValue() throws Exception {
+    assertThat(json(line(Output.Kind.WRITE, Result.casMismatch("2", 7))))
+        .containsExactly(
+            Map.entry("ok", false), Map.entry("error", "cas_mismatch"), Map.entry("value", "2"));
+    JsonNode absent = JSON.readTree(line(Output.Kind.WRITE, Result.casMismatch(null, 7)));
+    assertThat(absent.size()).isEqualTo(3);
+    assertThat(absent.get("value").isNull()).isTrue();
+  }
+
+  @Test
+  void jsonOfAnyOtherFailureIsItsCodeAndMessage() throws Exception {
+    for (ErrorCode code : List.of(ErrorCode.TIMEOUT, ErrorCode.TOO_LARGE, ErrorCode.NOT_A_NUMBER)) {
+      assertThat(json(line(Output.Kind.INCR, Result.error(code, "why"))))
+          .containsExactly(
+              Map.entry("ok", false), Map.entry("error", code.code()), Map.entry("message", "why"));
+    }
+    assertThat(json(new Output(true).usageError("bad line")))
+        .containsExactly(
+            Map.entry("ok", false), Map.entry("error", "usage"), Map.entry("message", "bad line"));
+  }
+
+  @Test
+  void jsonIsOneLineEvenForValuesWithLineBreaks() throws Exception {
+    String l = line(Output.Kind.GET, Result.value("a\nb\"c", 0));
+    assertThat(l).doesNotContain("\n");
+    assertThat(json(l)).containsEntry("value", "a\nb\"c");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Text
+
+  @Test
+  void textNamesTheIndexAndMarksDuplicates() {
+    Output text = new Output(false);
+    assertThat(text.result(Output.Kind.WRITE, Result.written(3))).isEqualTo("OK (index 3)");
+    assertThat(text.result(Output.Kind.WRITE, Result.written(3).asDuplicate()))
+        .isEqualTo("OK (index 3) duplicate");
+    assertThat(text.result(Output.Kind.INCR, Result.value("8", 12))).isEqualTo("8");
+    assertThat(text.result(Output.Kind.INCR, Result.value("8", 12).asDuplicate()))
+        .isEqualTo("8 (duplicate of the write at index 12)");
+    assertThat(text.result(Output.Kind.GET, Result.value("v", 0))).isEqualTo("v");
+    assertThat(text.result(Output.Kind.GET, Result.value(null, 0))).isEqualTo("(nil)");
+    assertThat(text.result(Output.Kind.WRITE, Result.casMismatch("2", 4)))
+        .isEqualTo("error: cas_mismatch: value differs from the expected one; actual value: 2");
+    assertThat(text.result(Output.Kind.WRITE, Result.error(ErrorCode.TIMEOUT, "outcome unknown")))
+        .isEqualTo("error: timeout: outcome unknown");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Status
+
+  private static NodeStatus node(int id, Endpoint e, String role, long term, Integer leader) {
+    return new NodeStatus(
+        id, e, role, term, leader, null, 10, 9, 11, term, "leader".equals(role) ? 0L : 42L,
+        List.of());
+  }
+
+  private static final ClusterStatus TWO_UP_ONE_DOWN =
+      new ClusterStatus(
+          List.of(
+              new NodeView(N1, node(1, N1, "follower", 3, 2)),
+              new NodeView(N2, node(2, N2, "leader", 3, 2)),
+              new NodeView(N3, null)));
+
+  @Test
+  void statusJsonNamesTheLeaderAndListsUnreachableNodes() throws Exception {
+    JsonNode s = JSON.readTree(new Output(true).status(TWO_UP_ONE_DOWN));
+    assertThat(s.get("leader").asInt()).isEqualTo(2);
+    assertThat(s.get("nodes")).hasSize(3);
+    JsonNode n1 = s.get("nodes").get(0);
+    List<String> fields = new ArrayList<>();
+    n1.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields)
+        .containsExactly(
+            "id", "address", "role", "term", "leader", "commitIndex", "lastApplied",
+            "lastLogIndex", "lastContactMs", "reachable");
+    assertThat(n1.get("id").asInt()).isEqualTo(1);
+    assertThat(n1.get("address").asText()).isEqualTo("127.0.0.1:9001");
+    assertThat(n1.get("role").asText()).isEqualTo("follower");
+    assertThat(n1.get("leader").asInt()).isEqualTo(2);
+    assertThat(n1.get("commitIndex").asLong()).isEqualTo(10);
+    assertThat(n1.get("lastApplied").asLong()).isEqualTo(9);
+    assertThat(n1.get("lastLogIndex").asLong()).isEqualTo(11);
+    assertThat(n1.get("lastContactMs").asLong()).isEqualTo(42);
+    assertThat(n1.get("reachable").asBoolean()).isTrue();
+    JsonNode n3 = s.get("nodes").get(2);
+    assertThat(n3.get("address").asText()).isEqualTo("127.0.0.1:9003");
+    assertThat(n3.get("reachable").asBoolean()).isFalse();
+    assertThat(n3.get("id").isNull()).isTrue();
+    assertThat(n3.get("role").isNull()).isTrue();
+
+    JsonNode none =
+        JSON.readTree(new Output(true).status(new ClusterStatus(List.of(new NodeView(N1, null)))));
+    assertThat(none.get("leader").isNull()).isTrue();
+  }
+
+  @Test
+  void statusTextIsAnAlignedTable() {
+    List<String> lines = List.of(new Output(false).status(TWO_UP_ONE_DOWN).split("\n"));
+    assertThat(lines).hasSize(4);
+    assertThat(lines.get(0).split("\\s+"))
+        .containsExactly(
+            "ID", "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST-CONTACT");
+    int roleColumn = lines.get(0).indexOf("ROLE");
+    assertThat(lines.get(1).indexOf("follower")).isEqualTo(roleColumn);
+    assertThat(lines.get(2).indexOf("leader")).isEqualTo(roleColumn);
+    assertThat(lines.get(3).indexOf("unreachable")).isEqualTo(roleColumn);
+    assertThat(lines.get(1)).startsWith("n1").contains("42 ms ago");
+  }
+
+  @Test
+  void statusExitsZeroIfAnyNodeAnsweredAndThreeIfNone() {
+    FakeCluster fake = new FakeCluster(c -> null);
+    fake.status = TWO_UP_ONE_DOWN;
+    Run up = run(fake, "status", "--json");
+    assertThat(up.code()).isZero();
+    assertThat(up.lines()).hasSize(1);
+
+    Run down = run(new FakeCluster(c -> null), "status");
+    assertThat(down.code()).isEqualTo(3);
+    assertThat(down.out()).contains("unreachable");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One-shot commands: exit codes and where the lines go
+
+  @Test
+  void aSuccessfulWritePrintsOneJsonLineAndExitsZero() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(5));
+    Run r = run(fake, "--json", "put", "k", "v");
+    assertThat(r.code()).isZero();
+    assertThat(r.lines()).hasSize(1);
+    assertThat(json(r.lines().get(0))).containsEntry("index", 5);
+    assertThat(r.err()).isEmpty();
+    assertThat(fake.closed).isTrue();
+  }
+
+  @Test
+  void exitCodesFollowTheOutcome() {
+    assertThat(run(new FakeCluster(c -> Result.value(null, 0)), "get", "k").code()).isZero();
+    assertThat(run(new FakeCluster(c -> Result.value(null, 0)), "get", "k").out())
+        .isEqualTo("(nil)\n");
+    Run mismatch = run(new FakeCluster(c -> Result.casMismatch("x", 3)), "cas", "k", "a", "b");
+    assertThat(mismatch.code()).isEqualTo(1);
+    assertThat(mismatch.out()).isEmpty();
+    assertThat(mismatch.err()).startsWith("error: cas_mismatch: ");
+    Run timeout =
+        run(
+            new FakeCluster(c -> Result.error(ErrorCode.TIMEOUT, "outcome unknown")),
+            "put", "k", "v");
+    assertThat(timeout.code()).isEqualTo(3);
+    assertThat(timeout.err()).isEqualTo("error: timeout: outcome unknown\n");
+    Run jsonTimeout =
+        run(
+            new FakeCluster(c -> Result.error(ErrorCode.TIMEOUT, "outcome unknown")),
+            "--json", "delete", "k");
+    assertThat(jsonTimeout.code()).isEqualTo(3);
+    assertThat(jsonTimeout.out()).contains("\"error\":\"timeout\"");
+  }
+
+  @Test
+  void tooLargeIsRefusedWithoutAskingTheCluster() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    Run r = run(fake, "--json", "put", "k", "x".repeat((1 << 20) + 1));
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(json(r.out().strip())).containsEntry("error", "too_large");
+    assertThat(run(fake, "get", "k".repeat(1025)).code()).isEqualTo(1);
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void optionsMayFollowTheCommand() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    Run r = run(fake, "get", "k", "--stale", "--json", "--port", "9201", "--timeout", "500ms");
+    assertThat(r.out()).isEqualTo("{\"ok\":true,\"value\":\"v\"}\n");
+    assertThat(fake.calls).containsExactly("read k STALE");
+    assertThat(fake.settings.nodes()).containsExactly(new Endpoint("127.0.0.1", 9201));
+    assertThat(fake.settings.timeout()).isEqualTo(Duration.ofMillis(500));
+  }
+
+  @Test
+  void nodesComeFromPortOrPeersWithHost() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    run(fake, "get", "k");
+    assertThat(fake.settings.nodes()).containsExactly(N1, N2, N3);
+    assertThat(fake.settings.timeout()).isEqualTo(Duration.ofSeconds(2));
+    run(fake, "--host", "10.0.0.5", "--peers", "9001,other:9002", "get", "k");
+    assertThat(fake.settings.nodes())
+        .containsExactly(new Endpoint("10.0.0.5", 9001), new Endpoint("other", 9002));
+  }
+
+  @Test
+  void aNegativeDeltaIsADeltaNotAnOption() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("-5", 1));
+    assertThat(run(fake, "incr", "k", "-5").code()).isZero();
+    assertThat(fake.calls.get(0)).endsWith("Incr[key=k, delta=-5]");
+  }
+
+  @Test
+  void casAbsentSendsANullExpectation() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    assertThat(run(fake, "cas", "--absent", "k", "new").code()).isZero();
+    assertThat(fake.calls.get(0)).endsWith("Cas[key=k, expected=null, value=new]");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Usage errors
+
+  @Test
+  void usageErrorsExitTwoWithoutAskingTheCluster() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    List<String[]> bad =
+        List.of(
+            new String[] {},
+            new String[] {"frobnicate"},
+            new String[] {"put", "k"},
+            new String[] {"put", "k", "v", "extra"},
+            new String[] {"incr", "k", "many"},
+            new String[] {"cas", "k", "v"},
+            new String[] {"cas", "--absent", "k", "a", "b"},
+            new String[] {"--timeout", "soon", "get", "k"},
+            new String[] {"--port", "9001", "--peers", "9002", "get", "k"},
+            new String[] {"--port", "99999", "get", "k"},
+            new String[] {"--client-id", "7", "--seq", "0", "put", "k", "v"},
+            new String[] {"--nope", "get", "k"});
+    for (String[] args : bad) {
+      Run r = run(fake, args);
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err()).as(String.join(" ", args)).contains("Usage:");
+      assertThat(r.out()).isEmpty();
+    }
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void clientIdAndSeqComeTogether() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    Run noSeq = run(fake, "--client-id", "7", "incr", "k");
+    assertThat(noSeq.code()).isEqualTo(2);
+    assertThat(noSeq.err())
+        .contains("--client-id needs --seq: the server deduplicates by (client id, seq)");
+    assertThat(run(fake, "--seq", "3", "incr", "k").code()).isEqualTo(2);
+    assertThat(fake.calls).isEmpty();
+
+    assertThat(run(fake, "--client-id", "7", "--seq", "1", "incr", "k").code()).isZero();
+    assertThat(fake.calls).containsExactly("write 7 1 Incr[key=k, delta=1]");
+  }
+
+  @Test
+  void withoutAClientIdAFreshOneStartsAtSeqOne() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    run(fake, "put", "k", "v");
+    run(fake, "put", "k", "v");
+    assertThat(fake.calls.get(0)).matches("write cli-[0-9a-f]{16} 1 Put\\[key=k, value=v\\]");
+    assertThat(fake.calls.get(1)).matches("write cli-[0-9a-f]{16} 1 .*");
+    assertThat(fake.calls.get(0)).isNotEqualTo(fake.calls.get(1));
+  }
+
+  @Test
+  void helpExitsZero() {
+    Run r = run(new FakeCluster(c -> null), "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Usage: kv_client").contains("shell").contains("Exit status");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shell
+
+  @Test
+  void theShellAnswersOneLinePerCommandLineAndNumbersWritesOnly() throws Exception {
+    FakeCluster fake =
+        new FakeCluster(c -> c.startsWith("read") ? Result.value("v", 0) : Result.written(9));
+    String input =
+        String.join(
+            "\n",
+            "put a 1",
+            "",
+            "# a comment",
+            "get a",
+            "put \"unterminated",
+            "frobnicate x",
+            "put k",
+            "put big " + "x".repeat((1 << 20) + 1),
+            "incr n 2",
+            "  cas --absent 'key with space' \"a \\\"quoted\\\" value\"  ",
+            "status",
+            "delete a");
+    Run r = shell(fake, input, "--json", "--client-id", "s", "--seq", "5", "shell");
+    assertThat(r.code()).isZero();
+    List<String> lines = r.lines();
+    assertThat(lines).hasSize(10);
+    List<String> errors = new ArrayList<>();
+    for (String l : lines) {
+      JsonNode n = JSON.readTree(l);
+      if (n.has("error")) {
+        errors.add(n.get("error").asText());
+      }
+    }
+    assertThat(errors).containsExactly("usage", "usage", "usage", "too_large");
+    assertThat(JSON.readTree(lines.get(1)).get("value").asText()).isEqualTo("v");
+    assertThat(JSON.readTree(lines.get(8)).has("nodes")).isTrue();
+    assertThat(fake.calls)
+        .containsExactly(
+            "write s 5 Put[key=a, value=1]",
+            "read a LINEARIZABLE",
+            "write s 6 Incr[key=n, delta=2]",
+            "write s 7 Cas[key=key with space, expected=null, value=a \"quoted\" value]",
+            "status",
+            "write s 8 Delete[key=a]");
+  }
+
+  @Test
+  void aTimedOutFirstWriteStartsTheNextOneUnderANewClientId() {
+    // Whether seq 1 created the session is unknown, and seq 2 of a session that does not exist
+    // would be refused: the shell moves to a new id and starts again at seq 1.
+    FakeCluster fake =
+        new FakeCluster(
+            c -> c.contains(" 1 Put[key=a")
+                ? Result.error(ErrorCode.TIMEOUT, "no answer")
+                : Result.written(3));
+    Run r = shell(fake, "put a 1\nput b 2\nput c 3\n", "--json", "shell");
+    assertThat(r.lines()).hasSize(3);
+    List<String[]> writes = fake.calls.stream().map(c -> c.split(" ")).toList();
+    assertThat(writes.get(1)[2]).as("seq of the write after the timeout").isEqualTo("1");
+    assertThat(writes.get(1)[1]).as("its client id").isNotEqualTo(writes.get(0)[1]);
+    assertThat(writes.get(2)[1]).isEqualTo(writes.get(1)[1]);
+    assertThat(writes.get(2)[2]).isEqualTo("2");
+  }
+
+  @Test
+  void aGivenClientIdIsKeptAfterATimeout() {
+    FakeCluster fake = new FakeCluster(c -> Result.error(ErrorCode.TIMEOUT, "no answer"));
+    shell(fake, "put a 1\nput b 2\n", "--client-id", "mine", "--seq", "1", "shell");
+    assertThat(fake.calls).containsExactly("write mine 1 Put[key=a, value=1]", "write mine 2 Put[key=b, value=2]");
+  }
+
+  @Test
+  void aMalformedShellLineSaysWhyOnOneLine() {
+    Output text = new Output(false);
+    KvClient.Session session = new KvClient.Session("s", 1);
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    assertThat(KvClient.shellLine("put k", text, session, fake))
+        .startsWith("error: usage: put: Missing required parameter")
+        .doesNotContain("\n");
+    assertThat(KvClient.shellLine("shell", text, session, fake))
+        .startsWith("error: usage: unknown command 'shell'");
+    assertThat(KvClient.shellLine("cas k v", text, session, fake))
+        .isEqualTo("error: usage: cas: cas takes KEY EXPECTED NEW (or --absent KEY NEW)");
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void shellWordsSplitLikeAShell() {
+    assertThat(ShellWords.split("  put k   v ")).containsExactly("put", "k", "v");
+    assertThat(ShellWords.split("put k ''")).containsExactly("put", "k", "");
+    assertThat(ShellWords.split("put k 'a b'\"c\\\"d\"")).containsExactly("put", "k", "a bc\"d");
+    assertThat(ShellWords.split("put k a\\ b")).containsExactly("put", "k", "a b");
+    assertThatThrownBy(() -> ShellWords.split("put 'k")).hasMessageContaining("unterminated");
+  }
+
+  @Test
+  void durationsTakeAUnit() {
+    assertThat(KvClient.parseDuration("2s")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(KvClient.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(KvClient.parseDuration("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(KvClient.parseDuration("1m")).isEqualTo(Duration.ofMinutes(1));
+    assertThat(KvClient.parseDuration("3")).isEqualTo(Duration.ofSeconds(3));
+    assertThatThrownBy(() -> KvClient.parseDuration("0s"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> KvClient.parseDuration("-1s"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

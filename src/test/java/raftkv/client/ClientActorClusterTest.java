@@ -1,0 +1,240 @@
+package raftkv.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor.NodeView;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+import raftkv.raft.ArteryTransport;
+import raftkv.testkit.RemoteCluster;
+
+/**
+ * The client actor against a real three-node cluster in this JVM: three ActorSystems talking over
+ * Artery on 127.0.0.1, and a fourth for the client. The test that kills the leader runs last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClientActorClusterTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration WAIT = TIMEOUT.plusSeconds(5);
+
+  private static RemoteCluster cluster;
+  private static ActorTestKit kit;
+  private static ActorRef<ClientActor.Command> client;
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = RemoteCluster.start(3, 42);
+    kit = ActorTestKit.create(ArteryTransport.SYSTEM_NAME, RemoteCluster.remoteConfig(0));
+    client = kit.spawn(ClientActor.create(cluster.endpoints(), TIMEOUT), "client");
+    awaitLeader();
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (kit != null) {
+      kit.shutdownTestKit();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** Polls the cluster's status until some node leads, and returns it. */
+  private static NodeStatus awaitLeader() {
+    TestProbe<ClusterStatus> probe = kit.createTestProbe();
+    return probe.awaitAssert(
+        Duration.ofSeconds(15),
+        Duration.ofMillis(100),
+        () -> {
+          client.tell(new ClientActor.Status(probe.ref()));
+          ClusterStatus s = probe.receiveMessage(WAIT);
+          assertThat(s.leader()).isPresent();
+          return s.leader().get();
+        });
+  }
+
+  private static Endpoint aFollower() {
+    NodeStatus leader = awaitLeader();
+    return cluster.endpoints().stream()
+        .filter(e -> !e.equals(leader.endpoint()))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static Result write(ActorRef<ClientActor.Command> via, String clientId, long seq, Op op) {
+    TestProbe<Result> probe = kit.createTestProbe();
+    via.tell(new ClientActor.Write(clientId, seq, op, probe.ref()));
+    return probe.receiveMessage(WAIT);
+  }
+
+  private static Result write(String clientId, long seq, Op op) {
+    return write(client, clientId, seq, op);
+  }
+
+  private static Result read(ActorRef<ClientActor.Command> via, String key, Consistency c) {
+    TestProbe<Result> probe = kit.createTestProbe();
+    via.tell(new ClientActor.Read(key, c, probe.ref()));
+    return probe.receiveMessage(WAIT);
+  }
+
+  private static ActorRef<ClientActor.Command> clientOf(List<Endpoint> nodes, Duration timeout) {
+    return kit.spawn(ClientActor.create(nodes, timeout));
+  }
+
+  @Test
+  @Order(1)
+  void putThenGetRoundTrips() {
+    Result put = write("round-trip", 1, new Op.Put("greeting", "hello"));
+    assertThat(put.ok()).as("%s", put).isTrue();
+    assertThat(put.index()).isPositive();
+    assertThat(put.duplicate()).isFalse();
+
+    assertThat(read(client, "greeting", Consistency.LINEARIZABLE))
+        .isEqualTo(Result.value("hello", 0));
+    assertThat(read(client, "no-such-key", Consistency.LINEARIZABLE))
+        .isEqualTo(Result.value(null, 0));
+  }
+
+  @Test
+  @Order(2)
+  void staleGetIsServedByAFollower() {
+    assertThat(write("stale", 1, new Op.Put("s", "1")).ok()).isTrue();
+    ActorRef<ClientActor.Command> followerOnly = clientOf(List.of(aFollower()), TIMEOUT);
+    // The follower learns of the commit with the next AppendEntries: poll until it has.
+    TestProbe<Result> probe = kit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(5),
+        () -> {
+          followerOnly.tell(new ClientActor.Read("s", Consistency.STALE, probe.ref()));
+          assertThat(probe.receiveMessage(WAIT)).isEqualTo(Result.value("1", 0));
+          return null;
+        });
+  }
+
+  @Test
+  @Order(3)
+  void aWriteSentToAFollowerFollowsTheLeaderHint() {
+    ActorRef<ClientActor.Command> followerOnly = clientOf(List.of(aFollower()), TIMEOUT);
+    Result put = write(followerOnly, "redirect", 1, new Op.Put("r", "v"));
+    assertThat(put.ok()).as("%s", put).isTrue();
+    // A linearizable read through the follower goes to the leader for its read index.
+    assertThat(read(followerOnly, "r", Consistency.LINEARIZABLE)).isEqualTo(Result.value("v", 0));
+  }
+
+  @Test
+  @Order(4)
+  void casSucceedsOnTheExpectedValueAndReportsTheActualOneOtherwise() {
+    assertThat(write("cas", 1, new Op.Put("c", "1")).ok()).isTrue();
+    Result swapped = write("cas", 2, new Op.Cas("c", "1", "2"));
+    assertThat(swapped.ok()).as("%s", swapped).isTrue();
+
+    Result mismatch = write("cas", 3, new Op.Cas("c", "1", "3"));
+    assertThat(mismatch.ok()).isFalse();
+    assertThat(mismatch.error()).isEqualTo(ErrorCode.CAS_MISMATCH);
+    assertThat(mismatch.value()).isEqualTo("2");
+    assertThat(read(client, "c", Consistency.LINEARIZABLE)).isEqualTo(Result.value("2", 0));
+  }
+
+  @Test
+  @Order(5)
+  void casAbsentSucceedsOnlyWhenTheKeyDoesNotExist() {
+    assertThat(write("cas-absent", 1, new Op.Cas("fresh", null, "first")).ok()).isTrue();
+    Result again = write("cas-absent", 2, new Op.Cas("fresh", null, "second"));
+    assertThat(again.error()).isEqualTo(ErrorCode.CAS_MISMATCH);
+    assertThat(again.value()).isEqualTo("first");
+  }
+
+  @Test
+  @Order(6)
+  void aRetriedIncrWithTheSameSeqIsAppliedOnce() {
+    Result first = write("7", 1, new Op.Incr("counter", 1));
+    assertThat(first.ok()).as("%s", first).isTrue();
+    assertThat(first.value()).isEqualTo("1");
+    assertThat(first.duplicate()).isFalse();
+
+    Result second = write("7", 1, new Op.Incr("counter", 1));
+    assertThat(second.ok()).isTrue();
+    assertThat(second.duplicate()).isTrue();
+    assertThat(second.index()).isEqualTo(first.index());
+    assertThat(second.value()).isEqualTo("1");
+    assertThat(read(client, "counter", Consistency.LINEARIZABLE)).isEqualTo(Result.value("1", 0));
+  }
+
+  @Test
+  @Order(7)
+  void tooLargeIsRefusedWithoutSendingAnything() throws IOException {
+    // The only node is a port nobody listens on: any answer but too_large would be a timeout.
+    ActorRef<ClientActor.Command> nowhere = clientOf(List.of(unusedEndpoint()), TIMEOUT);
+    TestProbe<Result> probe = kit.createTestProbe();
+    String big = "x".repeat((1 << 20) + 1);
+    nowhere.tell(new ClientActor.Write("big", 1, new Op.Put("k", big), probe.ref()));
+    assertThat(probe.receiveMessage(Duration.ofSeconds(1)).error()).isEqualTo(ErrorCode.TOO_LARGE);
+    nowhere.tell(new ClientActor.Read("k".repeat(1025), Consistency.LINEARIZABLE, probe.ref()));
+    assertThat(probe.receiveMessage(Duration.ofSeconds(1)).error()).isEqualTo(ErrorCode.TOO_LARGE);
+  }
+
+  @Test
+  @Order(8)
+  void withoutAnyNodeAWriteEndsAsTimeoutWithItsOutcomeUnknown() throws IOException {
+    ActorRef<ClientActor.Command> nowhere =
+        clientOf(List.of(unusedEndpoint()), Duration.ofMillis(700));
+    Result w = write(nowhere, "lost", 4, new Op.Put("k", "v"));
+    assertThat(w.error()).isEqualTo(ErrorCode.TIMEOUT);
+    assertThat(w.message()).contains("outcome unknown").contains("--client-id lost --seq 4");
+    assertThat(read(nowhere, "k", Consistency.LINEARIZABLE).error()).isEqualTo(ErrorCode.TIMEOUT);
+
+    TestProbe<ClusterStatus> probe = kit.createTestProbe();
+    nowhere.tell(new ClientActor.Status(probe.ref()));
+    ClusterStatus s = probe.receiveMessage(WAIT);
+    assertThat(s.nodes()).hasSize(1);
+    assertThat(s.anyReachable()).isFalse();
+  }
+
+  @Test
+  @Order(100)
+  void afterTheLeaderDiesAWriteSucceedsOnTheNewLeader() {
+    NodeStatus old = awaitLeader();
+    cluster.kill(old.endpoint());
+    Result put = write("failover", 1, new Op.Put("after", "failover"));
+    assertThat(put.ok()).as("%s", put).isTrue();
+
+    // Status waits its whole timeout for the dead node: a short one.
+    TestProbe<ClusterStatus> probe = kit.createTestProbe();
+    clientOf(cluster.endpoints(), Duration.ofSeconds(1)).tell(new ClientActor.Status(probe.ref()));
+    ClusterStatus s = probe.receiveMessage(WAIT);
+    assertThat(s.leader()).isPresent();
+    assertThat(s.leader().get().endpoint()).isNotEqualTo(old.endpoint());
+    assertThat(s.leader().get().term()).isGreaterThan(old.term());
+    assertThat(s.nodes())
+        .filteredOn(v -> !v.reachable())
+        .extracting(NodeView::endpoint)
+        .containsExactly(old.endpoint());
+    assertThat(read(client, "after", Consistency.LINEARIZABLE))
+        .isEqualTo(Result.value("failover", 0));
+  }
+
+  private static Endpoint unusedEndpoint() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return new Endpoint("127.0.0.1", s.getLocalPort());
+    }
+  }
+}
