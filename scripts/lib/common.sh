@@ -71,9 +71,12 @@ raftkv_jar() {
   printf '%s' "$copy"
 }
 
-# The cluster the scripts start: node N listens on 127.0.0.1:900N (RAFTKV_BASE_PORT + N).
+# The cluster the scripts start: node N listens on 127.0.0.1:900N (RAFTKV_BASE_PORT + N), keeps
+# its data in $RAFTKV_STATE/data/node-N, its log in $RAFTKV_STATE/logs/node-N.log and its PID in
+# $RAFTKV_STATE/run/node-N.pid. RAFTKV_STATE defaults to the repository root.
 RAFTKV_BASE_PORT="${RAFTKV_BASE_PORT:-9000}"
 RAFTKV_NODES="${RAFTKV_NODES:-3}"
+RAFTKV_STATE="$(mkdir -p "${RAFTKV_STATE:-$RAFTKV_ROOT}" && cd "${RAFTKV_STATE:-$RAFTKV_ROOT}" && pwd)"
 
 raftkv_port() {
   echo $((RAFTKV_BASE_PORT + $1))
@@ -99,7 +102,7 @@ raftkv_all_ports() {
 }
 
 raftkv_pid_file() {
-  echo "$RAFTKV_ROOT/run/node-$1.pid"
+  echo "$RAFTKV_STATE/run/node-$1.pid"
 }
 
 # The PID of node $1 if it is running (and is one of ours), else nothing.

@@ -75,7 +75,8 @@ public final class RaftNode {
           AppendEntries,
           AppendEntriesReply,
           ReadIndexRequest,
-          ReadIndexReply {
+          ReadIndexReply,
+          Ping {
     long term();
 
     Endpoint from();
@@ -138,6 +139,12 @@ public final class RaftNode {
       long term, Endpoint from, int fromId, long requestId, boolean ok, long readIndex)
       implements PeerMessage {}
 
+  /**
+   * Keeps the connection to a peer open, so the first message of an election does not pay for a
+   * new connection and handshake. Carries no term ({@code term} is always 0) and changes nothing.
+   */
+  public record Ping(long term, Endpoint from, int fromId) implements PeerMessage {}
+
   /** Published on the system event stream whenever this node changes role or term. */
   public record RoleChanged(int id, Endpoint node, String role, long term) {}
 
@@ -157,9 +164,19 @@ public final class RaftNode {
     INSTANCE
   }
 
+  private enum KeepaliveTick implements Command {
+    INSTANCE
+  }
+
   private static final String ELECTION_TIMER = "election";
   private static final String HEARTBEAT_TIMER = "heartbeat";
   private static final String CHECK_QUORUM_TIMER = "check-quorum";
+  private static final String KEEPALIVE_TIMER = "keepalive";
+  /**
+   * How often a node that sends nothing else to a peer pings it. Artery opens connections lazily
+   * and closes idle ones: followers otherwise never talk to each other until an election.
+   */
+  private static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(1);
   /** How long a follower remembers a read it forwarded to the leader; clients wait less. */
   private static final Duration FOLLOWER_READ_RETENTION = Duration.ofSeconds(30);
 
@@ -259,6 +276,8 @@ public final class RaftNode {
     // Entries known committed before the restart can be applied at once: committed entries are
     // never replaced (§5.4), so the state machine is back without waiting for a leader.
     s = applyCommitted(s.withCommitIndex(commit));
+    onKeepalive(Follower.INSTANCE);
+    timers.startTimerWithFixedDelay(KEEPALIVE_TIMER, KeepaliveTick.INSTANCE, KEEPALIVE_INTERVAL);
     if (cluster.peers().isEmpty()) {
       return startElection(s); // a cluster of one elects itself
     }
@@ -307,6 +326,8 @@ public final class RaftNode {
         .onMessage(AppendEntriesReply.class, m -> onAppendEntriesReply(s, r, m))
         .onMessage(ReadIndexRequest.class, m -> onReadIndexRequest(s, r, m))
         .onMessage(ReadIndexReply.class, m -> onReadIndexReply(s, r, m))
+        .onMessage(Ping.class, m -> Behaviors.same())
+        .onMessageEquals(KeepaliveTick.INSTANCE, () -> onKeepalive(r))
         .onMessage(ClientProtocol.Write.class, m -> onWrite(s, r, m))
         .onMessage(ClientProtocol.Read.class, m -> onRead(s, r, m))
         .onMessage(ClientProtocol.GetStatus.class, m -> onStatus(s, r, m));
@@ -1126,6 +1147,15 @@ public final class RaftNode {
             lastContact,
             peers);
     stateMachine.tell(new StateMachineActor.Status(partial, m.replyTo()));
+    return Behaviors.same();
+  }
+
+  /** A leader's heartbeats already keep its connections busy; everyone else pings. */
+  private Behavior<Command> onKeepalive(Role r) {
+    if (!(r instanceof Leader)) {
+      Ping ping = new Ping(0, cluster.self(), cluster.selfId());
+      cluster.peers().forEach(p -> transport.send(p, ping));
+    }
     return Behaviors.same();
   }
 

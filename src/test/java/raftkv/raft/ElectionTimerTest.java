@@ -40,6 +40,33 @@ class ElectionTimerTest {
   }
 
   @Test
+  void followersPingEveryPeerAtStartAndEverySecondButLeadersDoNot() {
+    SingleNode n = new SingleNode(kit, 15);
+    assertThat(n.sentWithPings())
+        .extracting(s -> s.to(), s -> s.message().getClass())
+        .containsExactlyInAnyOrder(
+            org.assertj.core.api.Assertions.tuple(SingleNode.N2, RaftNode.Ping.class),
+            org.assertj.core.api.Assertions.tuple(SingleNode.N3, RaftNode.Ping.class));
+    for (int i = 0; i < 8; i++) { // a leader's heartbeats keep the follower from campaigning
+      n.deliver(SingleNode.heartbeat(1));
+      n.advance(Duration.ofMillis(140));
+    }
+    assertThat(n.sentWithPings().stream().filter(s -> s.message() instanceof RaftNode.Ping))
+        .as("pings in the 1120 ms after the first").hasSize(2);
+    n.stop();
+    SingleNode leader = new SingleNode(kit, 16);
+    long term = leader.makeLeader();
+    leader.sentWithPings();
+    for (int i = 0; i < 12; i++) { // n2 answers, so the leader keeps its office
+      leader.deliver(new RaftNode.AppendEntriesReply(term, SingleNode.N2, 2, true, 1, 0, 0, 0));
+      leader.advance(Duration.ofMillis(100));
+    }
+    assertThat(leader.status().role()).isEqualTo("leader");
+    assertThat(leader.sentWithPings()).noneMatch(s -> s.message() instanceof RaftNode.Ping);
+    leader.stop();
+  }
+
+  @Test
   void timeoutsAreDrawnUniformlyFromTheWindow() {
     ElectionTimeouts t =
         new ElectionTimeouts(Duration.ofMillis(150), Duration.ofMillis(300), new Random(42));

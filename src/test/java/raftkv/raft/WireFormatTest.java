@@ -97,6 +97,7 @@ class WireFormatTest {
         new ReadIndexRequest(4, N2, 2, 99),
         new ReadIndexReply(4, N1, 1, 99, true, 8),
         new ReadIndexReply(5, N1, 1, 100, false, 0),
+        new RaftNode.Ping(0, N2, 2),
         // Client requests, one Write per op
         new ClientProtocol.Write("client-ü", 1, new Op.Put("key", "välue"), replyTo),
         new ClientProtocol.Write("c", 2, new Op.Put("empty", ""), replyTo),

@@ -117,8 +117,13 @@ public final class SingleNode {
     }
   }
 
-  /** Everything the node sent since the last call. */
+  /** Everything the node sent since the last call, but keepalive pings. */
   public List<Sent> sent() {
+    return transport.take().stream().filter(s -> !(s.message() instanceof RaftNode.Ping)).toList();
+  }
+
+  /** Everything the node sent since the last call, pings included. */
+  public List<Sent> sentWithPings() {
     return transport.take();
   }
 
