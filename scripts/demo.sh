@@ -14,6 +14,9 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 cd "$RAFTKV_STATE"
 scripts="$RAFTKV_ROOT/scripts"
 kv="$scripts/kv_client"
+kvc() { # the client, pointed at the whole cluster
+  "$kv" --peers "$(raftkv_all_ports)" "$@"
+}
 
 step_no=0
 step() {
@@ -46,11 +49,11 @@ t0=$(raftkv_now_ms)
 say "cluster up with a leader in $(($(raftkv_now_ms) - t0)) ms (JVM start-up included)"
 
 step "Write through the leader"
-status="$("$kv" --json status)"
+status="$(kvc --json status)" || fail "status: $status"
 leader="$(json_field leader "$status")"
 [[ "$leader" =~ ^[0-9]+$ ]] || fail "no leader in: $status"
 value="hello-$(date +%s)"
-out="$("$kv" --json put demo:greeting "$value")"
+out="$(kvc --json put demo:greeting "$value")" || fail "put: $out"
 [[ "$(json_field ok "$out")" == true ]] || fail "put: $out"
 say "put demo:greeting = $value -> applied at index $(json_field index "$out") (leader: node $leader)"
 
@@ -104,10 +107,10 @@ for ((i = 1; i <= RAFTKV_NODES; i++)); do
   [[ $i != "$leader" && $i != "$new_leader" ]] && follower=$i
 done
 port="$(raftkv_port "$follower")"
-out="$("$kv" --json --port "$port" get demo:greeting)"
+out="$("$kv" --json --port "$port" get demo:greeting)" || fail "linearizable read on node $follower: $out"
 [[ "$(json_field value "$out")" == "$value2" ]] || fail "linearizable read on node $follower: $out"
 say "node $follower (follower), linearizable read: demo:greeting = $(json_field value "$out")"
-out="$("$kv" --json --port "$port" get --stale demo:greeting)"
+out="$("$kv" --json --port "$port" get --stale demo:greeting)" || fail "stale read on node $follower: $out"
 say "node $follower (follower), stale read from its own state: demo:greeting = $(json_field value "$out")"
 echo >&"${KV[1]}" && exec {KV[1]}>&- # end the client shell
 

@@ -43,7 +43,7 @@ raftkv_jar() {
     if raftkv_jar_is_stale "$jar"; then # nobody built it while we waited
       echo "$(basename "$0"): building the jar (mvn package)..." >&2
       read -r -a mvn_args <<< "${RAFTKV_MVN_ARGS:-}"
-      (cd "$RAFTKV_ROOT" && mvn -B -q "${mvn_args[@]}" package -DskipTests) >&2 \
+      (cd "$RAFTKV_ROOT" && mvn -B -q -Dstyle.color=never "${mvn_args[@]}" package -DskipTests) >&2 \
         || raftkv_die "the build failed"
       jar="$(raftkv_newest_jar)"
       [[ -n "$jar" ]] || raftkv_die "the build made no target/raftkv-*-all.jar"
