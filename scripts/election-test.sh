@@ -16,7 +16,7 @@ tests="ElectionTimerTest,VoteRulesTest,StepDownTest,RaftRulesTest,ClusterElectio
 log="$RAFTKV_ROOT/run/election-test.log"
 mkdir -p run
 read -r -a mvn_args <<< "${RAFTKV_MVN_ARGS:-}"
-if mvn -B -Dstyle.color=never "${mvn_args[@]}" test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1; then
+if mvn -B "${mvn_args[@]}" test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1; then
   result=PASS
 else
   result=FAIL

@@ -43,8 +43,9 @@ raftkv_jar() {
     if raftkv_jar_is_stale "$jar"; then # nobody built it while we waited
       echo "$(basename "$0"): building the jar (mvn package)..." >&2
       read -r -a mvn_args <<< "${RAFTKV_MVN_ARGS:-}"
-      (cd "$RAFTKV_ROOT" && mvn -B -q -Dstyle.color=never "${mvn_args[@]}" package -DskipTests) >&2 \
-        || raftkv_die "the build failed"
+      # (Maven 3.8 writes color resets even in batch mode: strip them.)
+      (cd "$RAFTKV_ROOT" && mvn -B -q "${mvn_args[@]}" package -DskipTests 2>&1) \
+        | sed -e 's/\x1b\[[0-9;]*m//g' >&2 || raftkv_die "the build failed"
       jar="$(raftkv_newest_jar)"
       [[ -n "$jar" ]] || raftkv_die "the build made no target/raftkv-*-all.jar"
     fi
@@ -67,8 +68,22 @@ raftkv_jar() {
   copy="$run_dir/raftkv-$sha.jar"
   if [[ ! -f "$copy" ]]; then
     cp "$jar" "$copy.$$" && mv -f "$copy.$$" "$copy"
+    raftkv_prune_jars
   fi
   printf '%s' "$copy"
+}
+
+# Deletes all but the 3 newest jar copies (and their class-data archives), sparing any copy a
+# running process was started from.
+raftkv_prune_jars() {
+  local run_dir="$RAFTKV_ROOT/run" in_use old sha
+  in_use="$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' '\n' | grep -F "$run_dir/jars/raftkv-" || true)"
+  while IFS= read -r old; do
+    [[ -n "$old" ]] || continue
+    grep -qxF "$old" <<<"$in_use" && continue
+    sha="$(basename "$old" .jar)"
+    rm -f "$old" "$run_dir/cds/$sha.jsa" "$run_dir/cds/$sha.jsa.failed"
+  done < <(ls -t "$run_dir"/jars/raftkv-*.jar 2>/dev/null | tail -n +4)
 }
 
 # The cluster the scripts start: node N listens on 127.0.0.1:900N (RAFTKV_BASE_PORT + N), keeps

@@ -459,9 +459,6 @@ public final class RaftNode {
         storage.lastTerm());
     resetElectionTimer();
     publishRole(s, c);
-    if (c.votes().size() >= cluster.quorum()) {
-      return startElection(s);
-    }
     PreVote request =
         new PreVote(
             c.term(), cluster.self(), cluster.selfId(), storage.lastIndex(), storage.lastTerm());
