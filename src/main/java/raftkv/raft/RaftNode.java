@@ -168,10 +168,16 @@ public final class RaftNode {
     INSTANCE
   }
 
+  /** The minimum election timeout has passed since the leader was last heard. */
+  private enum LeaderQuiet implements Command {
+    INSTANCE
+  }
+
   private static final String ELECTION_TIMER = "election";
   private static final String HEARTBEAT_TIMER = "heartbeat";
   private static final String CHECK_QUORUM_TIMER = "check-quorum";
   private static final String KEEPALIVE_TIMER = "keepalive";
+  private static final String LEADER_QUIET_TIMER = "leader-quiet";
   /**
    * How often a node that sends nothing else to a peer pings it. Artery opens connections lazily
    * and closes idle ones: followers otherwise never talk to each other until an election.
@@ -213,6 +219,11 @@ public final class RaftNode {
   private long nextReadRequestId;
   /** {@code System.nanoTime()} of the last AppendEntries from a current leader, or -1. */
   private long lastLeaderContactNanos = -1;
+  /**
+   * Heard from a leader less than the minimum election timeout ago (set by its AppendEntries,
+   * cleared by {@link LeaderQuiet}): while true, pre-votes are refused (dissertation §4.2.3).
+   */
+  private boolean leaderHeardRecently;
   private Duration lastElectionTimeout = Duration.ZERO;
 
   /**
@@ -328,6 +339,10 @@ public final class RaftNode {
         .onMessage(ReadIndexReply.class, m -> onReadIndexReply(s, r, m))
         .onMessage(Ping.class, m -> Behaviors.same())
         .onMessageEquals(KeepaliveTick.INSTANCE, () -> onKeepalive(r))
+        .onMessageEquals(LeaderQuiet.INSTANCE, () -> {
+          leaderHeardRecently = false;
+          return Behaviors.same();
+        })
         .onMessage(ClientProtocol.Write.class, m -> onWrite(s, r, m))
         .onMessage(ClientProtocol.Read.class, m -> onRead(s, r, m))
         .onMessage(ClientProtocol.GetStatus.class, m -> onStatus(s, r, m));
@@ -487,9 +502,11 @@ public final class RaftNode {
     if (!knownPeer(m)) {
       return Behaviors.same();
     }
-    // Nothing is adopted from a pre-vote: its term is only proposed (§9.6). Leader stickiness: a
-    // node that still hears from its leader, or is the leader, does not help unseat it.
-    boolean hearingFromLeader = r instanceof Leader || s.leader() != null;
+    // Nothing is adopted from a pre-vote: its term is only proposed (§9.6). Leader stickiness
+    // (§4.2.3): a node that heard from its leader within the minimum election timeout, or is the
+    // leader, does not help unseat it. Past that, it helps even before its own timer fires, so
+    // the first node to notice a dead leader can win at once.
+    boolean hearingFromLeader = r instanceof Leader || (s.leader() != null && leaderHeardRecently);
     RaftRules.VoteDecision d =
         RaftRules.decidePreVote(
             s.term(),
@@ -861,6 +878,8 @@ public final class RaftNode {
     }
     peerIds.put(m.from(), m.fromId());
     lastLeaderContactNanos = System.nanoTime();
+    leaderHeardRecently = true;
+    timers.startSingleTimer(LEADER_QUIET_TIMER, LeaderQuiet.INSTANCE, settings.electionTimeoutMin());
     resetElectionTimer();
     forgetUnansweredReads();
 
