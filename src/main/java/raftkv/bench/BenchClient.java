@@ -1,0 +1,157 @@
+package raftkv.bench;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.LoggerFactory;
+import raftkv.client.ClientProtocol;
+import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.client.ClientProtocol.Reply;
+import raftkv.common.Endpoint;
+import raftkv.raft.ArteryTransport;
+import raftkv.raft.RaftNode;
+
+/**
+ * The load generator's side of {@link ClientProtocol}: one request to one node, answered or failed
+ * within a timeout, no retries (those are {@link Session}'s). An ActorSystem with plain remoting on
+ * an ephemeral port, like {@code kv_client}'s.
+ *
+ * <p>A node's actor is resolved from its path once and the reference reused while it works; after
+ * any failure (no answer in time) it is dropped and resolved afresh on the next request. A resolved
+ * reference goes stale for good when the node restarts, so the benchmark also drops it whenever it
+ * kills or restarts a node ({@link #forget}).
+ */
+final class BenchClient implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final akka.actor.ActorSystem classic;
+  private final Map<Endpoint, CompletableFuture<ActorRef<RaftNode.Command>>> refs =
+      new ConcurrentHashMap<>();
+
+  BenchClient() {
+    // Logging configured before Akka's threads log, or SLF4J reports replayed calls.
+    LoggerFactory.getILoggerFactory();
+    this.system = ActorSystem.create(Behaviors.empty(), ArteryTransport.SYSTEM_NAME, config());
+    this.classic = Adapter.toClassic(system);
+  }
+
+  /**
+   * {@code application.conf} (serialization, frame size) with a client's address and log level,
+   * as {@code AkkaClusterClient.config}: an ephemeral port on loopback, and Artery's restart limits
+   * lifted, since sending to a killed node makes its outbound stream restart on every refused
+   * connection and the default limit would terminate this ActorSystem. {@code -D} properties win.
+   */
+  static Config config() {
+    Config client =
+        ConfigFactory.parseMap(
+            Map.of(
+                "akka.remote.artery.canonical.hostname", NodeCluster.HOST,
+                "akka.remote.artery.canonical.port", 0,
+                "akka.remote.artery.advanced.outbound-max-restarts", Integer.MAX_VALUE,
+                "akka.remote.artery.advanced.inbound-max-restarts", Integer.MAX_VALUE,
+                "akka.loglevel", "WARNING",
+                "akka.stdout-loglevel", "OFF",
+                "akka.remote.warn-unsafe-watch-outside-cluster", "off",
+                "akka.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"));
+    return ConfigFactory.systemProperties()
+        .withFallback(client)
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  /**
+   * Sends {@code request} to {@code node}; fails if the node's actor cannot be resolved within
+   * {@code resolveTimeout} or does not answer within {@code answerTimeout}.
+   */
+  CompletableFuture<Reply> request(
+      Endpoint node,
+      Function<ActorRef<Reply>, ClientProtocol.Request> request,
+      Duration resolveTimeout,
+      Duration answerTimeout) {
+    return ask(node, request, resolveTimeout, answerTimeout);
+  }
+
+  CompletableFuture<NodeStatus> status(Endpoint node, Duration timeout) {
+    return ask(node, ClientProtocol.GetStatus::new, timeout, timeout);
+  }
+
+  /** Every node's status, asked at once; {@code null} for a node that did not answer in time. */
+  List<NodeStatus> statusAll(List<Endpoint> nodes, Duration timeout) {
+    List<CompletableFuture<NodeStatus>> asked =
+        nodes.stream().map(n -> status(n, timeout).exceptionally(failure -> null)).toList();
+    return asked.stream().map(CompletableFuture::join).toList();
+  }
+
+  /**
+   * The node that says it leads in the highest term, among those that answered (a list may hold
+   * nulls), if any.
+   */
+  static Optional<NodeStatus> leaderOf(List<NodeStatus> statuses) {
+    return statuses.stream()
+        .filter(s -> s != null && "leader".equals(s.role()))
+        .max(Comparator.comparingLong(NodeStatus::term));
+  }
+
+  /** Drops the reference to {@code node}: after a kill or restart, it must be resolved again. */
+  void forget(Endpoint node) {
+    refs.remove(node);
+  }
+
+  /** Drops every reference. */
+  void forgetAll() {
+    refs.clear();
+  }
+
+  private <T> CompletableFuture<T> ask(
+      Endpoint node,
+      Function<ActorRef<T>, ClientProtocol.Request> request,
+      Duration resolveTimeout,
+      Duration answerTimeout) {
+    CompletableFuture<ActorRef<RaftNode.Command>> ref =
+        refs.computeIfAbsent(node, n -> resolve(n, resolveTimeout));
+    CompletableFuture<T> answer =
+        ref.thenCompose(
+            r ->
+                AskPattern.<RaftNode.Command, T>ask(
+                        r, replyTo -> request.apply(replyTo), answerTimeout, system.scheduler())
+                    .toCompletableFuture());
+    answer.whenComplete(
+        (a, failure) -> {
+          if (failure != null) {
+            refs.remove(node, ref); // unless someone resolved it afresh meanwhile
+          }
+        });
+    return answer;
+  }
+
+  private CompletableFuture<ActorRef<RaftNode.Command>> resolve(Endpoint node, Duration timeout) {
+    return ArteryTransport.select(classic, node)
+        .resolveOne(timeout)
+        .toCompletableFuture()
+        .thenApply(Adapter::<RaftNode.Command>toTyped);
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // Exiting anyway.
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package raftkv.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import raftkv.common.Endpoint;
+
+/**
+ * The benchmark's own node processes: node N (1-based) listens on 127.0.0.1:basePort+N and runs
+ * from the benchmark's own jar with the flags {@code scripts/kvstore} uses, its store under {@code
+ * DIR/data/node-N}, its output appended to {@code DIR/logs/node-N.log}. Each PID is also written to
+ * {@code DIR/pids/node-N.pid} while the process runs (for {@code scripts/bench.sh} to clean up after
+ * a benchmark JVM that was killed). Every process is stopped by its PID, never by name.
+ */
+final class NodeCluster implements AutoCloseable {
+  static final String HOST = "127.0.0.1";
+
+  private final Path dir;
+  private final Path jar;
+  private final int basePort;
+  private final int size;
+  private final List<String> extraJvmOptions;
+  private final Process[] processes;
+
+  NodeCluster(Path dir, Path jar, int basePort, int size, List<String> extraJvmOptions) {
+    this.dir = dir;
+    this.jar = jar;
+    this.basePort = basePort;
+    this.size = size;
+    this.extraJvmOptions = List.copyOf(extraJvmOptions);
+    this.processes = new Process[size + 1];
+  }
+
+  int size() {
+    return size;
+  }
+
+  List<Integer> ids() {
+    return IntStream.rangeClosed(1, size).boxed().toList();
+  }
+
+  Endpoint endpoint(int id) {
+    return new Endpoint(HOST, basePort + id);
+  }
+
+  List<Endpoint> endpoints() {
+    return ids().stream().map(this::endpoint).toList();
+  }
+
+  /** The node id listening at {@code e}, or 0 if none of ours does. */
+  int idOf(Endpoint e) {
+    for (int id : ids()) {
+      if (endpoint(id).equals(e)) {
+        return id;
+      }
+    }
+    return 0;
+  }
+
+  Path log(int id) {
+    return dir.resolve("logs").resolve("node-" + id + ".log");
+  }
+
+  private Path pidFile(int id) {
+    return dir.resolve("pids").resolve("node-" + id + ".pid");
+  }
+
+  /** Fails, naming the port, if any node's port is taken (a cluster of the user's, say). */
+  void checkPortsFree() {
+    for (int id : ids()) {
+      Endpoint e = endpoint(id);
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress(InetAddress.getByName(e.host()), e.port()));
+      } catch (IOException ex) {
+        throw new IllegalStateException(
+            "port " + e.port() + " on " + e.host() + " is not free (" + ex.getMessage()
+                + "); choose other ports with --base-port");
+      }
+    }
+  }
+
+  /** The command line of node {@code id}: the same for its first start and every restart. */
+  List<String> command(int id) {
+    String peers =
+        ids().stream()
+            .filter(p -> p != id)
+            .map(p -> String.valueOf(endpoint(p).port()))
+            .collect(Collectors.joining(","));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // As scripts/kvstore: the serial collector, a bounded heap, and an out-of-memory error ends
+    // the process.
+    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+    cmd.addAll(extraJvmOptions);
+    cmd.addAll(
+        List.of(
+            "-jar", jar.toString(),
+            "--id", String.valueOf(id),
+            "--port", String.valueOf(endpoint(id).port()),
+            "--peers", peers,
+            "--data-dir", dir.resolve("data").resolve("node-" + id).toString()));
+    return cmd;
+  }
+
+  void start(int id) throws IOException {
+    if (isAlive(id)) {
+      throw new IllegalStateException("node " + id + " is already running");
+    }
+    Files.createDirectories(log(id).getParent());
+    Files.createDirectories(pidFile(id).getParent());
+    Process p =
+        new ProcessBuilder(command(id))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    processes[id] = p;
+    Files.writeString(pidFile(id), p.pid() + "\n");
+  }
+
+  boolean isAlive(int id) {
+    Process p = processes[id];
+    return p != null && p.isAlive();
+  }
+
+  long pid(int id) {
+    return processes[id].pid();
+  }
+
+  /**
+   * {@code kill -9} ({@link ProcessHandle#destroyForcibly} sends SIGKILL on Linux): no shutdown
+   * hook, no flush. Returns once the process is gone.
+   */
+  void kill(int id) {
+    Process p = processes[id];
+    if (p == null) {
+      return;
+    }
+    p.destroyForcibly();
+    try {
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("node " + id + " (pid " + p.pid() + ") survived SIGKILL");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    processes[id] = null;
+    try {
+      Files.deleteIfExists(pidFile(id));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** CPU time (user + system) used so far by the running nodes, in milliseconds. */
+  long cpuMillis() {
+    long total = 0;
+    for (int id : ids()) {
+      Process p = processes[id];
+      if (p != null) {
+        total += ProcStat.cpuMillis(p.pid());
+      }
+    }
+    return total;
+  }
+
+  /** Kills every node still running, by PID; safe to call more than once, from any thread. */
+  @Override
+  public synchronized void close() {
+    for (int id : ids()) {
+      Process p = processes[id];
+      if (p != null && p.isAlive()) {
+        kill(id);
+      } else if (p != null) {
+        processes[id] = null;
+      }
+    }
+  }
+}
