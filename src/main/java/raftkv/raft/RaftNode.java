@@ -656,7 +656,7 @@ public final class RaftNode {
           "Appending [{}..{}] in one sync",
           l.unflushed.get(0).index(),
           l.unflushed.get(l.unflushed.size() - 1).index());
-      storage.append(l.unflushed);
+      storage.appendUnsynced(l.unflushed);
       l.unflushed.clear();
     }
     boolean newRound = startReadRound(l);
@@ -665,6 +665,12 @@ public final class RaftNode {
       if (broadcast || newRound || (p.replicating && p.nextIndex <= storage.lastIndex())) {
         sendAppend(s, l, e.getKey(), p);
       }
+    }
+    if (newEntries) {
+      // §10.2.1: the followers got the entries while our own write was under way. Synced before
+      // this handler ends, so before any reply can count them: the leader's entries count toward
+      // a majority only once durable here (advanceCommit takes our last index as our match).
+      storage.sync();
     }
     NodeState n = advanceCommit(s, l);
     releaseReads(n, l);

@@ -91,7 +91,12 @@ public final class InMemoryStorage implements RaftStorage {
   }
 
   @Override
-  public synchronized void append(List<LogEntry> entries) {
+  public synchronized void sync() {
+    syncs++;
+  }
+
+  @Override
+  public synchronized void appendUnsynced(List<LogEntry> entries) {
     if (entries.isEmpty()) {
       return;
     }
@@ -115,7 +120,6 @@ public final class InMemoryStorage implements RaftStorage {
       log.remove(log.size() - 1);
     }
     log.addAll(entries);
-    syncs++;
   }
 
   /** A copy of every entry, for assertions. */

@@ -44,5 +44,19 @@ public interface RaftLog {
    *
    * @throws IllegalArgumentException for a gap, non-consecutive indexes or a decreasing term
    */
-  void append(List<LogEntry> entries);
+  default void append(List<LogEntry> entries) {
+    appendUnsynced(entries);
+    sync();
+  }
+
+  /**
+   * As {@link #append}, but returns before the write is durable: the entries are readable at once,
+   * and durable after the next {@link #sync()}. A leader uses it to send entries to its followers
+   * while its own disk write completes (dissertation §10.2.1); it counts them as stored only after
+   * the sync.
+   */
+  void appendUnsynced(List<LogEntry> entries);
+
+  /** Makes every earlier write durable (one fsync of the write-ahead log). */
+  void sync();
 }

@@ -303,6 +303,26 @@ public final class RocksDbStorage implements RaftStorage {
 
   @Override
   public synchronized void append(List<LogEntry> entries) {
+    // Synced: Raft counts an entry as stored (and may commit it) as soon as we return.
+    write(entries, synced);
+  }
+
+  @Override
+  public synchronized void appendUnsynced(List<LogEntry> entries) {
+    write(entries, unsynced);
+  }
+
+  @Override
+  public synchronized void sync() {
+    checkOpen();
+    try {
+      db.rocks.syncWal();
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+  }
+
+  private void write(List<LogEntry> entries, WriteOptions options) {
     checkOpen();
     if (entries.isEmpty()) {
       return;
@@ -318,8 +338,7 @@ public final class RocksDbStorage implements RaftStorage {
       for (LogEntry entry : entries) {
         batch.put(db.log, indexKey(entry.index()), encode(entry));
       }
-      // Synced: Raft counts an entry as stored (and may commit it) as soon as we return.
-      db.rocks.write(synced, batch);
+      db.rocks.write(options, batch);
     } catch (RocksDBException e) {
       throw writeFailed(e);
     }

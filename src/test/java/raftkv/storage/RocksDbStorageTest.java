@@ -53,6 +53,18 @@ class RocksDbStorageTest {
   // ---------------------------------------------------------------------------- a new store
 
   @Test
+  void unsyncedEntriesAreReadableAtOnceAndKeptAfterTheSync() {
+    RocksDbStorage s = open();
+    s.append(commands(1, 2, 1));
+    s.appendUnsynced(commands(3, 5, 1));
+    assertThat(s.lastIndex()).isEqualTo(5);
+    assertThat(s.entries(1, 5, Long.MAX_VALUE)).isEqualTo(commands(1, 5, 1));
+    s.sync();
+    s = reopen(s);
+    assertThat(s.entries(1, 5, Long.MAX_VALUE)).isEqualTo(commands(1, 5, 1));
+  }
+
+  @Test
   void newStoreIsEmpty() {
     RocksDbStorage s = open();
     assertThat(s.currentTerm()).isZero();
