@@ -134,7 +134,9 @@ public final class NodeProcesses implements AutoCloseable {
   }
 
   private void signal(int i, String sig) throws IOException, InterruptedException {
-    Process kill = new ProcessBuilder("kill", "-" + sig, String.valueOf(pid(i))).inheritIO().start();
+    // bash's own kill: no dependency on a kill binary being installed.
+    Process kill =
+        new ProcessBuilder("bash", "-c", "kill -" + sig + " " + pid(i)).inheritIO().start();
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("kill -" + sig + " " + pid(i) + " failed");
     }
