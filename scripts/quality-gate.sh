@@ -179,10 +179,14 @@ else
 fi
 
 # 8. BENCHMARKS.md holds election time and write latency figures from scripts/bench.sh.
-elect_row="$(grep -m1 -iE "^\| *(failover|election).*ms" BENCHMARKS.md 2>/dev/null || true)"
-write_row="$(grep -m1 -iE "^\| *put.*sequential.*p50|^\| *put, 1 client" BENCHMARKS.md 2>/dev/null || true)"
+# The newest run's rows: its election times (min, median, p90, max) and sequential put latency.
+run_head="$(grep -E '^## ' BENCHMARKS.md 2>/dev/null | tail -n 1)"
+elect_row="$(grep -E '^\| election \(log\)' BENCHMARKS.md 2>/dev/null | tail -n 1)"
+write_row="$(grep -E '^\| put, 1 client sequential \|' BENCHMARKS.md 2>/dev/null | tail -n 1)"
 if [[ -n "$elect_row" && -n "$write_row" ]]; then
-  record 8 "Benchmark recorded" PASS "BENCHMARKS.md: ${elect_row//|/ } ... ${write_row//|/ }"
+  elect="$(awk -F'|' '{gsub(/ /, "", $4); gsub(/ /, "", $6); print "election median " $4 " ms, max " $6 " ms"}' <<<"$elect_row")"
+  write="$(awk -F'|' '{gsub(/ /, "", $5); gsub(/ /, "", $6); gsub(/ /, "", $8); print "sequential put p50 " $5 " ms, p99 " $6 " ms, max " $8 " ms"}' <<<"$write_row")"
+  record 8 "Benchmark recorded" PASS "BENCHMARKS.md, ${run_head#\#\# }: $elect; $write"
 else
   record 8 "Benchmark recorded" FAIL "BENCHMARKS.md lacks election and write latency rows (run scripts/bench.sh)"
 fi
