@@ -1,0 +1,110 @@
+package raftkv.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.Behaviors;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import raftkv.client.ClientProtocol;
+import raftkv.client.ClientProtocol.Reply;
+import raftkv.common.Endpoint;
+import raftkv.common.RaftSettings;
+import raftkv.kv.Op;
+import raftkv.storage.InMemoryStorage;
+import raftkv.storage.LogEntry;
+import raftkv.storage.RaftStorage;
+import raftkv.testkit.TestConfig;
+
+/**
+ * A node whose actor fails (a bug, not a storage failure) is restarted by its supervisor, as
+ * NodeGuardian does in production: it rebuilds its state machine child from storage and serves on.
+ */
+class NodeRestartTest {
+  static final ActorTestKit kit = ActorTestKit.create(TestConfig.local());
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  /** In-memory storage whose next {@code entries} call fails once when armed. */
+  static final class FailOnce implements RaftStorage {
+    final InMemoryStorage disk = new InMemoryStorage();
+    final AtomicBoolean armed = new AtomicBoolean();
+
+    @Override
+    public List<LogEntry> entries(long from, long toInclusive, long maxBytes) {
+      if (armed.getAndSet(false)) {
+        throw new IllegalStateException("injected failure");
+      }
+      return disk.entries(from, toInclusive, maxBytes);
+    }
+
+    @Override public long currentTerm() { return disk.currentTerm(); }
+    @Override public Optional<Endpoint> votedFor() { return disk.votedFor(); }
+    @Override public void saveTermAndVote(long t, Optional<Endpoint> v) { disk.saveTermAndVote(t, v); }
+    @Override public long commitHint() { return disk.commitHint(); }
+    @Override public void saveCommitHint(long c) { disk.saveCommitHint(c); }
+    @Override public long firstIndex() { return disk.firstIndex(); }
+    @Override public long lastIndex() { return disk.lastIndex(); }
+    @Override public long lastTerm() { return disk.lastTerm(); }
+    @Override public long termAt(long i) { return disk.termAt(i); }
+    @Override public LogEntry entry(long i) { return disk.entry(i); }
+    @Override public void appendUnsynced(List<LogEntry> e) { disk.appendUnsynced(e); }
+    @Override public void sync() { disk.sync(); }
+    @Override public void close() {}
+  }
+
+  private static Reply ask(ActorRef<RaftNode.Command> node, java.util.function.Function<ActorRef<Reply>, RaftNode.Command> m) {
+    TestProbe<Reply> p = kit.createTestProbe(Reply.class);
+    node.tell(m.apply(p.ref()));
+    return p.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aFailedNodeRestartsFromStorageAndServesOn() {
+    FailOnce storage = new FailOnce();
+    Endpoint self = new Endpoint("127.0.0.1", 9001);
+    ActorRef<RaftNode.Command> node =
+        kit.spawn(
+            Behaviors.supervise(
+                    RaftNode.create(
+                        new ClusterConfig(1, self, List.of()),
+                        RaftSettings.defaults(),
+                        storage,
+                        (to, m) -> {},
+                        Clock.systemUTC(),
+                        new Random(1)))
+                .onFailure(RuntimeException.class, SupervisorStrategy.restart()));
+    // A cluster of one leads at once.
+    assertThat(ask(node, r -> new ClientProtocol.Write("c", 1, new Op.Put("k", "v1"), r)).result().ok()).isTrue();
+    // The next commit fails inside the node: the write that triggered it goes unanswered...
+    storage.armed.set(true);
+    TestProbe<Reply> lost = kit.createTestProbe(Reply.class);
+    node.tell(new ClientProtocol.Write("c", 2, new Op.Put("k", "v2"), lost.ref()));
+    lost.expectNoMessage(Duration.ofMillis(300));
+    // ...the restarted node has both committed writes, and takes new ones.
+    TestProbe<ClientProtocol.NodeStatus> status = kit.createTestProbe(ClientProtocol.NodeStatus.class);
+    status.awaitAssert(() -> {
+      node.tell(new ClientProtocol.GetStatus(status.ref()));
+      assertThat(status.receiveMessage().role()).isEqualTo("leader");
+      return null;
+    });
+    assertThat(ask(node, r -> new ClientProtocol.Read("k", ClientProtocol.Consistency.LINEARIZABLE, r)).result().value()).isEqualTo("v2");
+    // The retry of the unanswered write is a duplicate: it was applied once, before the failure.
+    Reply retry = ask(node, r -> new ClientProtocol.Write("c", 2, new Op.Put("k", "v2"), r));
+    assertThat(retry.result().ok()).isTrue();
+    assertThat(retry.result().duplicate()).isTrue();
+    assertThat(ask(node, r -> new ClientProtocol.Write("c", 3, new Op.Put("k", "v3"), r)).result().ok()).isTrue();
+  }
+}
