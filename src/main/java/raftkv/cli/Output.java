@@ -149,17 +149,17 @@ final class Output {
               : "n" + n.id() + " " + n.endpoint() + " " + n.role() + " term " + n.term()
                   + " commit " + n.commitIndex());
     }
-    Optional<NodeStatus> leader = s.leader();
-    return (leader.isPresent() ? "leader n" + leader.get().id() : "no leader")
+    Optional<Integer> leader = s.leaderId();
+    return (leader.isPresent() ? "leader n" + leader.get() : "no leader")
         + ": "
         + String.join(", ", parts);
   }
 
   private static String statusJson(ClusterStatus s) {
     ObjectNode root = JSON.createObjectNode();
-    Optional<NodeStatus> leader = s.leader();
+    Optional<Integer> leader = s.leaderId();
     if (leader.isPresent()) {
-      root.put("leader", leader.get().id());
+      root.put("leader", leader.get());
     } else {
       root.putNull("leader");
     }

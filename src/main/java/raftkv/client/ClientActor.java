@@ -75,6 +75,22 @@ public final class ClientActor {
           .max(Comparator.comparingLong(NodeStatus::term));
     }
 
+    /**
+     * The leader's id: the node that says it leads in the highest term, or else the leader the
+     * answering node of the highest term follows (when only followers were asked).
+     */
+    public Optional<Integer> leaderId() {
+      Optional<NodeStatus> leader = leader();
+      if (leader.isPresent()) {
+        return Optional.of(leader.get().id());
+      }
+      return nodes.stream()
+          .map(NodeView::status)
+          .filter(s -> s != null && s.leaderId() != null)
+          .max(Comparator.comparingLong(NodeStatus::term))
+          .map(NodeStatus::leaderId);
+    }
+
     public boolean anyReachable() {
       return nodes.stream().anyMatch(NodeView::reachable);
     }

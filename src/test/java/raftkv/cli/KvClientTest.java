@@ -240,6 +240,19 @@ class KvClientTest {
   }
 
   @Test
+  void statusOfOneFollowerNamesTheLeaderItFollows() throws Exception {
+    ClusterStatus oneFollower = new ClusterStatus(List.of(new NodeView(N1, node(1, N1, "follower", 3, 2))));
+    assertThat(JSON.readTree(new Output(true).status(oneFollower)).get("leader").asInt()).isEqualTo(2);
+    // A node that says it leads wins over what followers of an older term believe.
+    ClusterStatus stale =
+        new ClusterStatus(
+            List.of(
+                new NodeView(N1, node(1, N1, "follower", 3, 2)),
+                new NodeView(N3, node(3, N3, "leader", 4, 3))));
+    assertThat(JSON.readTree(new Output(true).status(stale)).get("leader").asInt()).isEqualTo(3);
+  }
+
+  @Test
   void statusTextIsAnAlignedTable() {
     List<String> lines = List.of(new Output(false).status(TWO_UP_ONE_DOWN).split("\n"));
     assertThat(lines).hasSize(4);
