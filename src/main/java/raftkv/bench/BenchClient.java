@@ -5,8 +5,6 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -23,6 +21,7 @@ import raftkv.client.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.raft.ArteryTransport;
 import raftkv.raft.RaftNode;
+import raftkv.client.ClientConfig;
 
 /**
  * The load generator's side of {@link ClientProtocol}: one request to one node, answered or failed
@@ -43,33 +42,10 @@ final class BenchClient implements AutoCloseable {
   BenchClient() {
     // Logging configured before Akka's threads log, or SLF4J reports replayed calls.
     LoggerFactory.getILoggerFactory();
-    this.system = ActorSystem.create(Behaviors.empty(), ArteryTransport.SYSTEM_NAME, config());
+    this.system = ActorSystem.create(Behaviors.empty(), ArteryTransport.SYSTEM_NAME, ClientConfig.forHost(NodeCluster.HOST));
     this.classic = Adapter.toClassic(system);
   }
 
-  /**
-   * {@code application.conf} (serialization, frame size) with a client's address and log level,
-   * as {@code AkkaClusterClient.config}: an ephemeral port on loopback, and Artery's restart limits
-   * lifted, since sending to a killed node makes its outbound stream restart on every refused
-   * connection and the default limit would terminate this ActorSystem. {@code -D} properties win.
-   */
-  static Config config() {
-    Config client =
-        ConfigFactory.parseMap(
-            Map.of(
-                "akka.remote.artery.canonical.hostname", NodeCluster.HOST,
-                "akka.remote.artery.canonical.port", 0,
-                "akka.remote.artery.advanced.outbound-max-restarts", Integer.MAX_VALUE,
-                "akka.remote.artery.advanced.inbound-max-restarts", Integer.MAX_VALUE,
-                "akka.loglevel", "WARNING",
-                "akka.stdout-loglevel", "OFF",
-                "akka.remote.warn-unsafe-watch-outside-cluster", "off",
-                "akka.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"));
-    return ConfigFactory.systemProperties()
-        .withFallback(client)
-        .withFallback(ConfigFactory.load())
-        .resolve();
-  }
 
   /**
    * Sends {@code request} to {@code node}; fails if the node's actor cannot be resolved within

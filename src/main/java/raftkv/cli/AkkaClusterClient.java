@@ -2,7 +2,6 @@ package raftkv.cli;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +10,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import raftkv.client.ClientActor;
+import raftkv.client.ClientConfig;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientProtocol.Consistency;
 import raftkv.common.Endpoint;
@@ -68,33 +67,6 @@ final class AkkaClusterClient implements ClusterClient {
     this.timeout = timeout;
   }
 
-  /**
-   * The client's configuration: {@code application.conf} (serialization, frame size) with the
-   * client's own address and log level; {@code -D} system properties still win.
-   *
-   * <p>Artery terminates the whole ActorSystem when a stream restarts more than {@code
-   * *-max-restarts} times within 5 s, which is what repeated sends to a node that is down do
-   * (every connection refused is a restart). A client that keeps trying other nodes (a shell, a
-   * long timeout) must survive that, whatever the nodes' own setting: the limits are lifted.
-   */
-  static Config config(String hostname) {
-    Config client =
-        ConfigFactory.parseMap(
-            Map.of(
-                "akka.remote.artery.canonical.hostname", hostname,
-                "akka.remote.artery.canonical.port", 0,
-                "akka.remote.artery.advanced.outbound-max-restarts", Integer.MAX_VALUE,
-                "akka.remote.artery.advanced.inbound-max-restarts", Integer.MAX_VALUE,
-                "akka.loglevel", "WARNING",
-                // Start-up and shutdown log through a stdout logger: stdout holds only results.
-                "akka.stdout-loglevel", "OFF",
-                "akka.remote.warn-unsafe-watch-outside-cluster", "off",
-                "akka.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"));
-    return ConfigFactory.systemProperties()
-        .withFallback(client)
-        .withFallback(ConfigFactory.load())
-        .resolve();
-  }
 
   /**
    * The address nodes can reach us at: loopback for nodes on loopback, otherwise the local
@@ -173,7 +145,7 @@ final class AkkaClusterClient implements ClusterClient {
           ActorSystem.create(
               ClientActor.create(nodes, timeout),
               ArteryTransport.SYSTEM_NAME,
-              config(localHostname(nodes)));
+              ClientConfig.forHost(localHostname(nodes)));
     }
     return system;
   }

@@ -16,6 +16,7 @@ import raftkv.raft.ArteryTransport;
 import raftkv.raft.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.InMemoryStorage;
+import raftkv.client.ClientConfig;
 
 /**
  * A training run for {@code kv_client}'s class-data sharing archive ({@code scripts/kv_client} runs
@@ -47,7 +48,7 @@ public final class CdsTraining {
                   return Behaviors.ignore();
                 }),
             ArteryTransport.SYSTEM_NAME,
-            AkkaClusterClient.config("127.0.0.1"));
+            ClientConfig.forHost("127.0.0.1"));
     int port = node.address().getPort().orElseThrow();
     node.tell(new ClusterConfig(1, new Endpoint("127.0.0.1", port), List.of()));
     String p = String.valueOf(port);
