@@ -2,6 +2,7 @@ package raftkv.raft;
 
 import akka.actor.ActorRef;
 import akka.actor.ActorSelection;
+import akka.actor.ExtendedActorSystem;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
 import java.util.Map;
@@ -9,9 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import raftkv.common.Endpoint;
 
 /**
- * Sends peer messages over Akka Artery to the node actor at a fixed path on each peer. The path is
- * resolved on every send, never cached as an {@code ActorRef}: a resolved reference goes stale for
- * good when the peer restarts, while a selection finds the new incarnation as soon as it is up.
+ * Sends peer messages over Akka Artery to the node actor at a fixed path on each peer. Each peer's
+ * reference is resolved once from its path alone, with no incarnation uid (not through Identify or
+ * {@code resolveOne}, which pin the incarnation that answered and go stale for good when the peer
+ * restarts): it reaches whichever incarnation is up, and a restarted peer is reached again as soon
+ * as its JVM listens (ProcessClusterIT kills and restarts peers). Cheaper than an ActorSelection
+ * per send, which wraps every message and walks the path again on the receiving side.
  */
 public final class ArteryTransport implements Transport {
   /** The ActorSystem name every node and client uses. */
@@ -19,11 +23,11 @@ public final class ArteryTransport implements Transport {
   /** The name of the node actor under {@code /user}. */
   public static final String NODE_ACTOR_NAME = "raft";
 
-  private final akka.actor.ActorSystem classic;
-  private final Map<Endpoint, String> paths = new ConcurrentHashMap<>();
+  private final ExtendedActorSystem classic;
+  private final Map<Endpoint, ActorRef> refs = new ConcurrentHashMap<>();
 
   public ArteryTransport(ActorSystem<?> system) {
-    this.classic = Adapter.toClassic(system);
+    this.classic = (ExtendedActorSystem) Adapter.toClassic(system);
   }
 
   /** The actor path of the node listening at {@code e}. */
@@ -38,7 +42,7 @@ public final class ArteryTransport implements Transport {
 
   @Override
   public void send(Endpoint to, RaftNode.PeerMessage message) {
-    classic.actorSelection(paths.computeIfAbsent(to, ArteryTransport::nodePath))
+    refs.computeIfAbsent(to, e -> classic.provider().resolveActorRef(nodePath(e)))
         .tell(message, ActorRef.noSender());
   }
 }
