@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * HH:mm:ss.SSS} in local time, with no date: a time is placed on the day that puts it nearest to a
  * reference instant known to be close (the kill), which also handles a run across midnight.
  */
-final class LogTimes {
+public final class LogTimes {
   private static final Pattern TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
   private static final Pattern WON = Pattern.compile("Won election for term \\[(\\d+)]");
 
@@ -39,7 +39,7 @@ final class LogTimes {
   }
 
   /** The time stamp at the start of a log line, if it has one. */
-  static LocalTime timeOf(String line) {
+  public static LocalTime timeOf(String line) {
     Matcher m = TIME.matcher(line);
     return m.find() ? LocalTime.parse(m.group(1)) : null;
   }

@@ -15,14 +15,15 @@ import java.util.stream.IntStream;
 import raftkv.common.Endpoint;
 
 /**
- * The benchmark's own node processes: node N (1-based) listens on 127.0.0.1:basePort+N and runs
+ * Node processes on this machine, started as {@code scripts/kvstore} starts them: the benchmark's,
+ * and the real-process tests'. Node N (1-based) listens on 127.0.0.1:basePort+N and runs
  * from the benchmark's own jar with the flags {@code scripts/kvstore} uses, its store under {@code
  * DIR/data/node-N}, its output appended to {@code DIR/logs/node-N.log}. Each PID is also written to
  * {@code DIR/pids/node-N.pid} while the process runs (for {@code scripts/bench.sh} to clean up after
  * a benchmark JVM that was killed). Every process is stopped by its PID, never by name.
  */
-final class NodeCluster implements AutoCloseable {
-  static final String HOST = "127.0.0.1";
+public final class NodeCluster implements AutoCloseable {
+  public static final String HOST = "127.0.0.1";
 
   private final Path dir;
   private final Path jar;
@@ -31,7 +32,7 @@ final class NodeCluster implements AutoCloseable {
   private final List<String> extraJvmOptions;
   private final Process[] processes;
 
-  NodeCluster(Path dir, Path jar, int basePort, int size, List<String> extraJvmOptions) {
+  public NodeCluster(Path dir, Path jar, int basePort, int size, List<String> extraJvmOptions) {
     this.dir = dir;
     this.jar = jar;
     this.basePort = basePort;
@@ -48,11 +49,11 @@ final class NodeCluster implements AutoCloseable {
     return IntStream.rangeClosed(1, size).boxed().toList();
   }
 
-  Endpoint endpoint(int id) {
+  public Endpoint endpoint(int id) {
     return new Endpoint(HOST, basePort + id);
   }
 
-  List<Endpoint> endpoints() {
+  public List<Endpoint> endpoints() {
     return ids().stream().map(this::endpoint).toList();
   }
 
@@ -66,7 +67,7 @@ final class NodeCluster implements AutoCloseable {
     return 0;
   }
 
-  Path log(int id) {
+  public Path log(int id) {
     return dir.resolve("logs").resolve("node-" + id + ".log");
   }
 
@@ -89,7 +90,7 @@ final class NodeCluster implements AutoCloseable {
   }
 
   /** The command line of node {@code id}: the same for its first start and every restart. */
-  List<String> command(int id) {
+  public List<String> command(int id) {
     String peers =
         ids().stream()
             .filter(p -> p != id)
@@ -111,7 +112,7 @@ final class NodeCluster implements AutoCloseable {
     return cmd;
   }
 
-  void start(int id) throws IOException {
+  public void start(int id) throws IOException {
     if (isAlive(id)) {
       throw new IllegalStateException("node " + id + " is already running");
     }
@@ -127,12 +128,12 @@ final class NodeCluster implements AutoCloseable {
     Files.writeString(pidFile(id), p.pid() + "\n");
   }
 
-  boolean isAlive(int id) {
+  public boolean isAlive(int id) {
     Process p = processes[id];
     return p != null && p.isAlive();
   }
 
-  long pid(int id) {
+  public long pid(int id) {
     return processes[id].pid();
   }
 
@@ -140,7 +141,7 @@ final class NodeCluster implements AutoCloseable {
    * {@code kill -9} ({@link ProcessHandle#destroyForcibly} sends SIGKILL on Linux): no shutdown
    * hook, no flush. Returns once the process is gone.
    */
-  void kill(int id) {
+  public void kill(int id) {
     Process p = processes[id];
     if (p == null) {
       return;

@@ -2,14 +2,10 @@ package raftkv.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,26 +19,6 @@ class DemoScriptIT {
 
   @TempDir Path state;
 
-  /** A base port whose next three ports are free. */
-  private static int freeBasePort() throws IOException {
-    Random r = new Random();
-    for (int attempt = 0; attempt < 100; attempt++) {
-      int base = 20_000 + r.nextInt(10_000);
-      if (free(base + 1) && free(base + 2) && free(base + 3)) {
-        return base;
-      }
-    }
-    throw new IOException("no three free ports found");
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      return s.isBound();
-    } catch (IOException taken) {
-      return false;
-    }
-  }
-
   @Test
   void theDemoCompletesEveryStep() throws Exception {
     Path out = state.resolve("demo.out");
@@ -51,7 +27,7 @@ class DemoScriptIT {
             .redirectErrorStream(true)
             .redirectOutput(out.toFile());
     pb.environment().put("RAFTKV_STATE", state.toString());
-    pb.environment().put("RAFTKV_BASE_PORT", String.valueOf(freeBasePort()));
+    pb.environment().put("RAFTKV_BASE_PORT", String.valueOf(NodeProcesses.freeBasePort(3)));
     Process demo = pb.start();
     boolean finished = demo.waitFor(5, TimeUnit.MINUTES);
     if (!finished) {

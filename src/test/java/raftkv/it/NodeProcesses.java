@@ -1,7 +1,7 @@
 package raftkv.it;
 
-import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -10,34 +10,25 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
+import raftkv.bench.LogTimes;
+import raftkv.bench.NodeCluster;
 import raftkv.common.Endpoint;
 
 /**
- * Real node processes on 127.0.0.1, started from the shaded jar exactly as {@code scripts/kvstore}
- * does, each with its own data directory and log file. Every process is stopped by its PID.
+ * Real node processes on 127.0.0.1 for the tests: a {@link NodeCluster} (started as {@code
+ * scripts/kvstore} starts nodes, each stopped by its PID) on free ports, from the jar {@code mvn
+ * package} built, indexed from 0, plus what only tests do to nodes: pause, resume, read their logs.
  */
 public final class NodeProcesses implements AutoCloseable {
-  private final Path jar;
-  private final Path dir;
-  private final List<Endpoint> endpoints;
-  private final List<Process> processes = new ArrayList<>();
+  private final NodeCluster cluster;
 
   public NodeProcesses(int size, Path dir) throws IOException {
-    this.jar = shadedJar();
-    this.dir = dir;
-    this.endpoints = freePorts(size).stream().map(p -> new Endpoint("127.0.0.1", p)).toList();
-    for (int i = 0; i < size; i++) {
-      processes.add(null);
-    }
+    this.cluster = new NodeCluster(dir, shadedJar(), freeBasePort(size), size, List.of());
   }
 
   /** The jar {@code mvn package} built: integration tests run after it. */
@@ -50,79 +41,42 @@ public final class NodeProcesses implements AutoCloseable {
     throw new IllegalStateException("no target/raftkv-*-all.jar: run the integration tests with mvn verify");
   }
 
-  private static List<Integer> freePorts(int n) throws IOException {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        held.add(new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
+  /** A base port whose next {@code size} ports are free on the loopback address. */
+  static int freeBasePort(int size) throws IOException {
+    Random r = new Random();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 20_000 + r.nextInt(10_000);
+      boolean free = true;
+      for (int i = 1; i <= size && free; i++) {
+        free = isFree(base + i);
       }
-      return held.stream().map(ServerSocket::getLocalPort).toList();
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
+      if (free) {
+        return base;
       }
+    }
+    throw new IOException("no " + size + " consecutive free ports found");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return s.isBound();
+    } catch (IOException taken) {
+      return false;
     }
   }
 
-  public List<Endpoint> endpoints() {
-    return endpoints;
-  }
-
   public Endpoint endpoint(int i) {
-    return endpoints.get(i);
+    return cluster.endpoint(i + 1);
   }
 
-  public Path log(int i) {
-    return dir.resolve("node-" + (i + 1) + ".log");
-  }
-
-  /** The command line of node {@code i}: the same for its first start and every restart. */
-  public List<String> command(int i) {
-    String peers =
-        IntStream.range(0, endpoints.size())
-            .filter(j -> j != i)
-            .mapToObj(j -> String.valueOf(endpoints.get(j).port()))
-            .collect(Collectors.joining(","));
-    return List.of(
-        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC",
-        "-Xmx256m",
-        "-jar",
-        jar.toString(),
-        "--id",
-        String.valueOf(i + 1),
-        "--port",
-        String.valueOf(endpoints.get(i).port()),
-        "--peers",
-        peers,
-        "--data-dir",
-        dir.resolve("data-" + (i + 1)).toString());
-  }
-
+  /** Starts node {@code i}, with the same command line on every (re)start. */
   public void start(int i) throws IOException {
-    File logFile = log(i).toFile();
-    Process p =
-        new ProcessBuilder(command(i))
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile))
-            .start();
-    processes.set(i, p);
-  }
-
-  public boolean isAlive(int i) {
-    Process p = processes.get(i);
-    return p != null && p.isAlive();
-  }
-
-  public long pid(int i) {
-    return processes.get(i).pid();
+    cluster.start(i + 1);
   }
 
   /** {@code kill -9}: no shutdown hook, no flush, nothing. */
-  public void kill9(int i) throws InterruptedException {
-    Process p = processes.get(i);
-    p.destroyForcibly();
-    p.waitFor(10, TimeUnit.SECONDS);
+  public void kill9(int i) {
+    cluster.kill(i + 1);
   }
 
   public void pause(int i) throws IOException, InterruptedException {
@@ -134,27 +88,26 @@ public final class NodeProcesses implements AutoCloseable {
   }
 
   private void signal(int i, String sig) throws IOException, InterruptedException {
+    long pid = cluster.pid(i + 1);
     // bash's own kill: no dependency on a kill binary being installed.
-    Process kill =
-        new ProcessBuilder("bash", "-c", "kill -" + sig + " " + pid(i)).inheritIO().start();
+    Process kill = new ProcessBuilder("bash", "-c", "kill -" + sig + " " + pid).inheritIO().start();
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      throw new IOException("kill -" + sig + " " + pid(i) + " failed");
+      throw new IOException("kill -" + sig + " " + pid + " failed");
     }
   }
 
   public List<String> logLines(int i) throws IOException {
-    return Files.exists(log(i)) ? Files.readAllLines(log(i), StandardCharsets.UTF_8) : List.of();
+    Path log = cluster.log(i + 1);
+    return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
   }
-
-  private static final Pattern TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
 
   /** The time stamp of the first line at or after {@code from} that contains {@code text}. */
   public Optional<LocalTime> firstLogTime(int i, int from, String text) throws IOException {
     List<String> lines = logLines(i);
     for (int n = from; n < lines.size(); n++) {
-      Matcher m = TIME.matcher(lines.get(n));
-      if (lines.get(n).contains(text) && m.find()) {
-        return Optional.of(LocalTime.parse(m.group(1)));
+      LocalTime t = LogTimes.timeOf(lines.get(n));
+      if (t != null && lines.get(n).contains(text)) {
+        return Optional.of(t);
       }
     }
     return Optional.empty();
@@ -175,20 +128,9 @@ public final class NodeProcesses implements AutoCloseable {
     }
   }
 
-  /** Kills every node still running, by PID. */
+  /** Kills every node still running, by PID (SIGKILL ends a stopped process too). */
   @Override
   public void close() {
-    for (int i = 0; i < processes.size(); i++) {
-      Process p = processes.get(i);
-      if (p != null && p.isAlive()) {
-        p.destroyForcibly(); // SIGKILL ends a stopped process too
-        try {
-          p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    cluster.close();
   }
 }
