@@ -28,13 +28,6 @@ fail() {
   printf '   FAILED: %s\n' "$*" >&2
   exit 1
 }
-json_field() { # json_field NAME LINE: a top-level string or number field of a one-line object
-  sed -nE "s/.*\"$1\":\"?([^\",}]*)\"?.*/\1/p" <<<"$2" | head -n 1
-}
-# Milliseconds since the epoch of a node log's HH:mm:ss.SSS time stamp (today, this machine).
-log_ms() {
-  date -d "$(date +%F) $1" +%s%3N
-}
 
 for ((i = 1; i <= RAFTKV_NODES; i++)); do
   if [[ -n "$(raftkv_node_pid "$i")" ]]; then
@@ -50,12 +43,12 @@ say "cluster up with a leader in $(($(raftkv_now_ms) - t0)) ms (JVM start-up inc
 
 step "Write through the leader"
 status="$(kvc --json status)" || fail "status: $status"
-leader="$(json_field leader "$status")"
+leader="$(raftkv_json_field leader "$status")"
 [[ "$leader" =~ ^[0-9]+$ ]] || fail "no leader in: $status"
 value="hello-$(date +%s)"
 out="$(kvc --json put demo:greeting "$value")" || fail "put: $out"
-[[ "$(json_field ok "$out")" == true ]] || fail "put: $out"
-say "put demo:greeting = $value -> applied at index $(json_field index "$out") (leader: node $leader)"
+[[ "$(raftkv_json_field ok "$out")" == true ]] || fail "put: $out"
+say "put demo:greeting = $value -> applied at index $(raftkv_json_field index "$out") (leader: node $leader)"
 
 step "Kill the leader (node $leader) with kill -9"
 survivors=""
@@ -84,13 +77,13 @@ say "killed node $leader (pid $pid) at $(date -d "@${killed_at:0:10}.${killed_at
 step "A new leader takes over"
 while true; do
   status="$(ask status)"
-  new_leader="$(json_field leader "$status")"
+  new_leader="$(raftkv_json_field leader "$status")"
   [[ "$new_leader" =~ ^[0-9]+$ && "$new_leader" != "$leader" ]] && break
   (($(raftkv_now_ms) - killed_at < 10000)) || fail "no new leader 10 s after the kill"
 done
 seen_ms=$(($(raftkv_now_ms) - killed_at))
 won="$(tail -n +"$((log_lines[new_leader] + 1))" "logs/node-$new_leader.log" | grep -m1 "Won election for term" || true)"
-elected_ms=$(($(log_ms "${won%% *}") - killed_at))
+elected_ms=$(($(raftkv_log_ms "${won%% *}") - killed_at))
 say "node $new_leader won the election $elected_ms ms after the kill (its log: ${won#*RaftNode - })"
 say "a client polling the survivors saw it after $seen_ms ms"
 ((elected_ms < 1000)) && say "within 1 s: yes" || fail "the election took $elected_ms ms, not under 1 s"
@@ -98,9 +91,9 @@ say "a client polling the survivors saw it after $seen_ms ms"
 step "Write through the new leader"
 value2="$value-after-failover"
 out="$(ask "put demo:greeting $value2")"
-[[ "$(json_field ok "$out")" == true ]] || fail "put: $out"
-say "put demo:greeting = $value2 -> index $(json_field index "$out"), acknowledged $(($(raftkv_now_ms) - killed_at)) ms after the kill"
-index2="$(json_field index "$out")"
+[[ "$(raftkv_json_field ok "$out")" == true ]] || fail "put: $out"
+say "put demo:greeting = $value2 -> index $(raftkv_json_field index "$out"), acknowledged $(($(raftkv_now_ms) - killed_at)) ms after the kill"
+index2="$(raftkv_json_field index "$out")"
 
 step "Read from a follower"
 for ((i = 1; i <= RAFTKV_NODES; i++)); do
@@ -108,10 +101,10 @@ for ((i = 1; i <= RAFTKV_NODES; i++)); do
 done
 port="$(raftkv_port "$follower")"
 out="$("$kv" --json --port "$port" get demo:greeting)" || fail "linearizable read on node $follower: $out"
-[[ "$(json_field value "$out")" == "$value2" ]] || fail "linearizable read on node $follower: $out"
-say "node $follower (follower), linearizable read: demo:greeting = $(json_field value "$out")"
+[[ "$(raftkv_json_field value "$out")" == "$value2" ]] || fail "linearizable read on node $follower: $out"
+say "node $follower (follower), linearizable read: demo:greeting = $(raftkv_json_field value "$out")"
 out="$("$kv" --json --port "$port" get --stale demo:greeting)" || fail "stale read on node $follower: $out"
-say "node $follower (follower), stale read from its own state: demo:greeting = $(json_field value "$out")"
+say "node $follower (follower), stale read from its own state: demo:greeting = $(raftkv_json_field value "$out")"
 echo >&"${KV[1]}" && exec {KV[1]}>&- # end the client shell
 
 step "Restart the killed node (node $leader) with the same command"
@@ -120,7 +113,7 @@ restart_at=$(raftkv_now_ms)
 port="$(raftkv_port "$leader")"
 while true; do
   out="$("$kv" --json --port "$port" --timeout 1s get --stale demo:greeting 2>/dev/null || true)"
-  [[ "$(json_field value "$out")" == "$value2" ]] && break
+  [[ "$(raftkv_json_field value "$out")" == "$value2" ]] && break
   (($(raftkv_now_ms) - restart_at < 60000)) || fail "node $leader did not catch up within 60 s: $out"
 done
 say "node $leader is back and has applied the write of index $index2: demo:greeting = $value2"

@@ -23,8 +23,6 @@ record() { # record N NAME PASS|FAIL EVIDENCE
   echo "  ($1 done: $3)" >&2
 }
 progress() { echo "gate: $*" >&2; }
-json_field() { sed -nE "s/.*\"$1\":\"?([^\",}]*)\"?.*/\1/p" <<<"$2" | head -n 1; }
-log_ms() { date -d "$(date +%F) $1" +%s%3N; }
 
 # The gate's scratch state: its own directory, recreated on every run.
 [[ -d "$gate" && ! -f "$gate/.quality-gate" ]] && raftkv_die "$gate exists and is not the gate's own"
@@ -58,7 +56,7 @@ lone_pid=""
 drawn="$(sed -nE 's/.*Election timeout after \[([0-9]+)\] ms.*/\1/p' <<<"$line")"
 started="$(grep -m1 "starting in term" "$gate/lone.log" | cut -d' ' -f1)"
 if [[ -n "$drawn" ]] && ((drawn >= 150 && drawn < 300)); then
-  observed=$(($(log_ms "${line%% *}") - $(log_ms "$started")))
+  observed=$(($(raftkv_log_ms "${line%% *}") - $(raftkv_log_ms "$started")))
   record 1 "Election timeout triggers" PASS "no leader: timed out after a drawn ${drawn} ms (${observed} ms between its log lines) and logged: ${line#*RaftNode - }"
 else
   record 1 "Election timeout triggers" FAIL "no 'Election timeout' line in [150, 300) ms within 30 s: '${line}'"
@@ -74,7 +72,7 @@ if ! "$scripts/start-cluster.sh" >"$gate/start.log" 2>&1; then
   for i in 2 3 4 5; do record "$i" "(needs the cluster)" FAIL "the cluster did not start: $(tail -n 1 "$gate/start.log")"; done
 else
   status="$("$kv" --peers 9601,9602,9603 --json status)"
-  leader="$(json_field leader "$status")"
+  leader="$(raftkv_json_field leader "$status")"
 
   # 4. The same (client id, seq) twice: applied once, the second answer is the cached first one.
   progress "4: idempotent writes"
@@ -82,10 +80,10 @@ else
   first="$("$kv" --peers 9601,9602,9603 --json --client-id "$id" --seq 1 incr gate:counter 5)"
   second="$("$kv" --peers 9601,9602,9603 --json --client-id "$id" --seq 1 incr gate:counter 5)"
   value="$("$kv" --peers 9601,9602,9603 --json get gate:counter)"
-  if [[ "$(json_field duplicate "$first")" == false && "$(json_field duplicate "$second")" == true \
-        && "$(json_field index "$first")" == "$(json_field index "$second")" \
-        && "$(json_field value "$value")" == 5 ]]; then
-    record 4 "Idempotent writes" PASS "incr by 5 sent twice as ($id, 1): first $first; second $second; value now $(json_field value "$value")"
+  if [[ "$(raftkv_json_field duplicate "$first")" == false && "$(raftkv_json_field duplicate "$second")" == true \
+        && "$(raftkv_json_field index "$first")" == "$(raftkv_json_field index "$second")" \
+        && "$(raftkv_json_field value "$value")" == 5 ]]; then
+    record 4 "Idempotent writes" PASS "incr by 5 sent twice as ($id, 1): first $first; second $second; value now $(raftkv_json_field value "$value")"
   else
     record 4 "Idempotent writes" FAIL "first $first; second $second; value $value"
   fi
@@ -106,10 +104,10 @@ else
     sleep 0.05
   done
   if [[ -n "$won" ]]; then
-    elected=$(($(log_ms "${won%% *}") - killed))
+    elected=$(($(raftkv_log_ms "${won%% *}") - killed))
     put="$("$kv" --peers 9601,9602,9603 --json put gate:after-failover yes)"
-    if ((elected < 1000)) && [[ "$(json_field ok "$put")" == true ]]; then
-      record 3 "Automatic election" PASS "node $leader killed; node $new_leader won $elected ms later (${won#*RaftNode - }); a write then succeeded at index $(json_field index "$put")"
+    if ((elected < 1000)) && [[ "$(raftkv_json_field ok "$put")" == true ]]; then
+      record 3 "Automatic election" PASS "node $leader killed; node $new_leader won $elected ms later (${won#*RaftNode - }); a write then succeeded at index $(raftkv_json_field index "$put")"
     else
       record 3 "Automatic election" FAIL "node $new_leader won after $elected ms; write: $put"
     fi
@@ -121,7 +119,7 @@ else
   # 5. A stale leader steps down: freeze the leader (SIGSTOP), let the others elect, resume it.
   progress "5: a stale leader"
   status="$("$kv" --peers 9601,9602,9603 --json status)"
-  stale="$(json_field leader "$status")"
+  stale="$(raftkv_json_field leader "$status")"
   stale_term="$("$kv" --port "$(raftkv_port "$stale")" --json status | sed -nE 's/.*"role":"leader","term":([0-9]+).*/\1/p')"
   before=$(wc -l <"$gate/logs/node-$stale.log")
   pid="$(raftkv_node_pid "$stale")"

@@ -136,3 +136,14 @@ raftkv_node_pid() {
 raftkv_now_ms() {
   date +%s%3N
 }
+
+# raftkv_json_field NAME LINE: the first field NAME of a one-line JSON object (kv_client --json),
+# a string or a number, without quotes.
+raftkv_json_field() {
+  sed -nE "s/.*\"$1\":\"?([^\",}]*)\"?.*/\1/p" <<<"$2" | head -n 1
+}
+
+# Milliseconds since the epoch of a node log's HH:mm:ss.SSS time stamp, taken as today.
+raftkv_log_ms() {
+  date -d "$(date +%F) $1" +%s%3N
+}
