@@ -92,6 +92,7 @@ public final class SimCluster implements AutoCloseable {
   private final Queue<SimHost.Death> deaths = new ConcurrentLinkedQueue<>();
   private final Inbox<NodeStatus> statusInbox;
   private final SafetyChecker checker;
+  private Duration checkEvery = STEP;
 
   /** Every term any node entered as candidate (from the nodes' announcements). */
   public final Set<Long> candidateTerms = ConcurrentHashMap.newKeySet();
@@ -111,9 +112,10 @@ public final class SimCluster implements AutoCloseable {
     this.checker = new SafetyChecker(size);
     this.host = kit.spawn(SimHost.create(deaths), "host-" + clusterNo, ON_SIM);
     this.statusInbox = new Inbox<>(kit, NodeStatus.class);
-    // Distinct ports per cluster keep the event stream's announcements apart.
+    // Addresses follow from the seed alone: nodes iterate over hash maps of their peers, so the
+    // same seed must give the same addresses for the same run.
     for (int i = 0; i < size; i++) {
-      endpoints.add(new Endpoint("sim" + clusterNo, 9001 + i));
+      endpoints.add(new Endpoint("sim-" + Long.toHexString(seed), 9001 + i));
       disks[i] = new SimDisk(i, checker);
       refs.add(null);
     }
@@ -264,13 +266,13 @@ public final class SimCluster implements AutoCloseable {
 
   /**
    * Advances virtual time by {@code d}, one event at a time: after each, every message it caused is
-   * handled and safety is checked; every {@link #STEP} the nodes' commit points and roles are
-   * checked too.
+   * handled and safety is checked; every {@link #checkEvery(Duration)} (a {@link #STEP} unless
+   * set) the nodes' commit points and roles are checked too.
    */
   public void advance(Duration d) {
     Duration target = time.now().plus(d);
     while (time.now().compareTo(target) < 0) {
-      Duration stepEnd = time.now().plus(STEP);
+      Duration stepEnd = time.now().plus(checkEvery);
       if (stepEnd.compareTo(target) > 0) {
         stepEnd = target;
       }
@@ -281,6 +283,14 @@ public final class SimCluster implements AutoCloseable {
       settle();
       checkSafety();
     }
+  }
+
+  /**
+   * How often {@link #advance} asks every node for its status to check commit points and roles
+   * (each costs a message per node). Everything the disks see is checked at every event anyway.
+   */
+  public void checkEvery(Duration period) {
+    this.checkEvery = period;
   }
 
   /** The virtual time since the cluster's kit started. */
