@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import raftkv.check.Operation;
 import raftkv.check.Operation.Outcome;
 import raftkv.testkit.VirtualTimeScheduler;
@@ -26,8 +27,12 @@ final class SimHistory {
   private final List<String> unexpected = new ArrayList<>();
   private final Set<Integer> busy = new HashSet<>();
 
-  SimHistory(VirtualTimeScheduler time) {
+  private final Consumer<Operation> onRecord;
+
+  /** {@code onRecord} sees each operation as it completes (a replay prints them). */
+  SimHistory(VirtualTimeScheduler time, Consumer<Operation> onRecord) {
     this.time = time;
+    this.onRecord = onRecord;
     this.originNanos = time.now().toNanos();
   }
 
@@ -38,10 +43,12 @@ final class SimHistory {
 
   void record(
       int process, SimWorkload.Next op, Outcome outcome, String error, String output, long invoked, long completed) {
-    ops.add(
+    Operation o =
         new Operation(
             ops.size(), process, op.kind(), op.key(), op.value(), op.expected(), outcome, error, output,
-            invoked, completed));
+            invoked, completed);
+    ops.add(o);
+    onRecord.accept(o);
   }
 
   void applied(String clientId, long seq, long index) {

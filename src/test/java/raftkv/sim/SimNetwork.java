@@ -36,6 +36,8 @@ public final class SimNetwork {
   private volatile double dropRate;
   private volatile double duplicateRate;
   private volatile long maxDelayNanos;
+  private volatile long minLatencyNanos;
+  private volatile long maxLatencyNanos;
 
   public SimNetwork(VirtualTimeScheduler time, long seed) {
     this.time = time;
@@ -108,7 +110,16 @@ public final class SimNetwork {
     this.dropRate = rate;
   }
 
-  /** Delays each message by a random amount in [0, max], which also reorders them. */
+  /**
+   * Every message takes between {@code min} and {@code max} to arrive, faults or not ({@link
+   * #heal()} keeps it); zero unless set.
+   */
+  public void latency(Duration min, Duration max) {
+    this.minLatencyNanos = min.toNanos();
+    this.maxLatencyNanos = max.toNanos();
+  }
+
+  /** Delays each message by a further random amount in [0, max], which also reorders them. */
   public void delay(Duration max) {
     this.maxDelayNanos = max.toNanos();
   }
@@ -142,7 +153,13 @@ public final class SimNetwork {
         dropped.incrementAndGet();
         return;
       }
-      delay = maxDelayNanos == 0 ? 0 : (long) (random.nextDouble() * maxDelayNanos);
+      delay = minLatencyNanos;
+      if (maxLatencyNanos > minLatencyNanos) {
+        delay += (long) (random.nextDouble() * (maxLatencyNanos - minLatencyNanos));
+      }
+      if (maxDelayNanos > 0) {
+        delay += (long) (random.nextDouble() * maxDelayNanos);
+      }
     }
     if (delay == 0) {
       deliver(to, m);

@@ -2,8 +2,6 @@ package raftkv.sim;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,12 +11,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
-import org.slf4j.LoggerFactory;
 import raftkv.check.Operation;
 import raftkv.check.Operation.Outcome;
 import raftkv.client.ClientProtocol.Consistency;
 import raftkv.client.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
+import raftkv.testkit.VirtualTimeScheduler;
 
 /**
  * One seeded run of the deterministic simulation: a cluster of 3 or 5 real {@code RaftNode}s and
@@ -115,13 +113,17 @@ final class Simulation {
   private final SimHistory history;
   private final List<ActorRef<SimClient.Command>> clients = new ArrayList<>();
   private final Map<String, Integer> faults = new TreeMap<>();
+  private final VirtualTimeLog log;
 
-  private Simulation(ActorTestKit kit, Config config) {
+  private Simulation(ActorTestKit kit, Config config, VirtualTimeLog log) {
     this.config = config;
+    this.log = log;
     this.cluster = new SimCluster(kit, config.nodes(), config.seed());
     this.cluster.checkEvery(CHECK_EVERY);
+    // A network with some latency, so that messages are in flight while others are handled.
+    this.cluster.net.latency(Duration.ofMillis(0), Duration.ofMillis(2));
     this.nemesis = new Random(config.seed() * 31 + 7);
-    this.history = new SimHistory(cluster.time);
+    this.history = new SimHistory(cluster.time, op -> log.event("client " + op));
     for (int p = 0; p < config.clients(); p++) {
       clients.add(
           kit.spawn(
@@ -133,19 +135,14 @@ final class Simulation {
 
   /** Runs {@code config} on a kit from {@link SimCluster#newKit()}. */
   static Report run(ActorTestKit kit, Config config) {
-    Logger raftLog = (Logger) LoggerFactory.getLogger("raftkv");
-    Level before = raftLog.getLevel();
-    raftLog.setLevel(config.verbose() ? Level.DEBUG : Level.ERROR);
     long startWall = System.nanoTime();
-    try {
-      Simulation sim = new Simulation(kit, config);
+    try (VirtualTimeLog log = new VirtualTimeLog(VirtualTimeScheduler.of(kit.system()), System.out, config.verbose())) {
+      Simulation sim = new Simulation(kit, config, log);
       try {
         return sim.run(startWall);
       } finally {
         sim.cluster.close();
       }
-    } finally {
-      raftLog.setLevel(before);
     }
   }
 
@@ -196,39 +193,42 @@ final class Simulation {
     int roll = nemesis.nextInt(100);
     if (roll < 15) {
       cluster.net.heal();
-      count("heal");
+      count("heal", "");
     } else if (roll < 25) {
       List<Endpoint> shuffled = new ArrayList<>(cluster.endpoints);
       Collections.shuffle(shuffled, nemesis);
       int cutAt = 1 + nemesis.nextInt(n / 2);
       cluster.net.partition(shuffled.subList(0, cutAt), shuffled.subList(cutAt, n));
-      count("partition");
+      count("partition", shuffled.subList(0, cutAt) + " | " + shuffled.subList(cutAt, n));
     } else if (roll < 33) {
       int victim = leaderOr(up);
       if (victim >= 0) {
         cluster.net.isolate(cluster.endpoint(victim), cluster.endpoints);
-        count("isolate");
+        count("isolate", "n" + (victim + 1));
       }
     } else if (roll < 40) {
       int a = nemesis.nextInt(n);
       int b = (a + 1 + nemesis.nextInt(n - 1)) % n;
       cluster.net.cutOneWay(cluster.endpoint(a), cluster.endpoint(b));
-      count("one-way cut");
+      count("one-way cut", "n" + (a + 1) + " -> n" + (b + 1));
     } else if (roll < 46) {
-      cluster.net.drop(0.05 + 0.25 * nemesis.nextDouble());
-      count("loss");
+      double rate = 0.05 + 0.25 * nemesis.nextDouble();
+      cluster.net.drop(rate);
+      count("loss", String.format("%.0f%%", rate * 100));
     } else if (roll < 52) {
-      cluster.net.delay(Duration.ofMillis(5 + nemesis.nextInt(80)));
-      count("delay+reorder");
+      Duration max = Duration.ofMillis(5 + nemesis.nextInt(80));
+      cluster.net.delay(max);
+      count("delay+reorder", "up to " + max.toMillis() + " ms");
     } else if (roll < 57) {
-      cluster.net.duplicate(0.05 + 0.25 * nemesis.nextDouble());
-      count("duplication");
+      double rate = 0.05 + 0.25 * nemesis.nextDouble();
+      cluster.net.duplicate(rate);
+      count("duplication", String.format("%.0f%%", rate * 100));
     } else if (roll < 67) {
       if (down.size() < n / 2 || nemesis.nextInt(10) == 0) {
         int victim = leaderOr(up);
         if (victim >= 0) {
           cluster.crash(victim);
-          count("crash");
+          count("crash", "n" + (victim + 1));
         }
       }
     } else if (roll < 73) {
@@ -236,7 +236,7 @@ final class Simulation {
         int victim = leaderOr(up);
         if (victim >= 0) {
           cluster.powerFailure(victim);
-          count("power failure");
+          count("power failure", "n" + (victim + 1));
         }
       }
     } else if (roll < 77) {
@@ -244,7 +244,7 @@ final class Simulation {
         int victim = leaderOr(up);
         if (victim >= 0) {
           cluster.disk(victim).failSyncs(true);
-          count("sync failure");
+          count("sync failure", "n" + (victim + 1));
         }
       }
     } else if (roll < 79) {
@@ -254,10 +254,11 @@ final class Simulation {
       for (int i = 0; i < n; i++) {
         restart(i);
       }
-      count("full restart");
+      count("full restart", "");
     } else if (!down.isEmpty()) {
-      restart(down.get(nemesis.nextInt(down.size())));
-      count("restart");
+      int back = down.get(nemesis.nextInt(down.size()));
+      restart(back);
+      count("restart", "n" + (back + 1));
     }
   }
 
@@ -282,8 +283,9 @@ final class Simulation {
     }
   }
 
-  private void count(String fault) {
+  private void count(String fault, String detail) {
     faults.merge(fault, 1, Integer::sum);
+    log.event("fault: " + fault + (detail.isEmpty() ? "" : " " + detail));
   }
 
   // --- the end of a run -------------------------------------------------------------------------
