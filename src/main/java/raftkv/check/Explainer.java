@@ -5,55 +5,183 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * Shrinks a non-linearizable key history to an {@link Explanation}. Every step keeps a history that
- * the search has shown non-linearizable, and each step only weakens what the full history says, so
- * the window's violation is the full history's:
+ * Shrinks a non-linearizable key history to an {@link Explanation}. Each step only weakens what the
+ * history says and keeps a history the search has shown non-linearizable, so the window's
+ * violation is the full history's:
  *
  * <ol>
  *   <li>Cut the tail: the first {@code m} OK operations by completion stay; the other operations
  *       invoked by the last of those completions count as UNKNOWN, and later ones go (they could only
  *       be linearized after every remaining OK operation). The smallest failing {@code m} is found by
  *       bisection.
- *   <li>Delta debugging (ddmin): turn sets of the remaining OK operations into UNKNOWN ones while the
- *       history stays non-linearizable, down to single operations, so the window is 1-minimal.
+ *   <li>Delta debugging (ddmin) over the answers: ignore what OK gets, cas and incr operations
+ *       answered (they still take effect within their intervals) while the history stays
+ *       non-linearizable, down to single operations.
+ *   <li>ddmin over the writes left (puts, deletes, and the cas and incr operations whose answers are
+ *       ignored): turn them into UNKNOWN ones (maybe late, maybe never) while it stays
+ *       non-linearizable.
  * </ol>
  *
- * Turning an OK operation into an UNKNOWN one, rather than deleting it, matters: deleting the write a
- * stale read should have seen would leave a "read of a value never written", a different story.
+ * The window is the answers and the writes that are left, 1-minimal unless a budget ran out.
+ * Weakening rather than deleting matters: deleting the write a stale read should have seen would
+ * leave a "read of a value never written", a different story.
  */
 final class Explainer {
 
-  private final long maxStatesPerCheck;
+  /** Each check while shrinking explores at most this many configurations; beyond, it counts as passing. */
+  private static final long MAX_STATES_PER_CHECK = 200_000;
+
   private final Budget overall;
+  private final List<Operation> unknown = new ArrayList<>();
   private boolean budgetRanOut;
 
-  private Explainer(long maxStatesPerCheck, Budget overall) {
-    this.maxStatesPerCheck = maxStatesPerCheck;
+  private Explainer(Budget overall) {
     this.overall = overall;
   }
 
   /** {@code ops}: one key's operations, known not to be linearizable. */
-  static Explanation explain(String key, List<Operation> ops, long maxStatesPerCheck, Budget overall) {
-    Explainer explainer = new Explainer(maxStatesPerCheck, overall);
+  static Explanation explain(String key, List<Operation> ops, Budget overall) {
+    Explainer explainer = new Explainer(overall);
     List<Operation> ok = new ArrayList<>();
-    List<Operation> others = new ArrayList<>();
     for (Operation op : ops) {
       if (op.outcome() == Operation.Outcome.OK) {
         ok.add(op);
       } else if (op.outcome() == Operation.Outcome.UNKNOWN) {
-        others.add(op);
+        explainer.unknown.add(op);
       }
     }
     ok.sort(Comparator.comparingLong(Operation::completeNanos));
-    List<Operation> window = explainer.shrink(explainer.cutTail(ok, others), ops);
+    List<Operation> kept = explainer.cutTail(ok);
+    List<Operation> answers = new ArrayList<>();
+    List<Operation> writes = new ArrayList<>();
+    for (Operation op : kept) {
+      boolean blind = op.kind() == Operation.Kind.PUT || op.kind() == Operation.Kind.DELETE;
+      (blind ? writes : answers).add(op);
+    }
+    List<Operation> weakened = explainer.weakened(ok, kept);
+    List<Operation> answered =
+        explainer.ddmin(
+            answers,
+            rest -> {
+              List<Operation> unanswered = new ArrayList<>(writes);
+              unanswered.addAll(without(answers, rest));
+              return explainer.fails(rest, unanswered, weakened);
+            });
+    writes.addAll(without(answers, answered));
+    List<Operation> definite =
+        explainer.ddmin(
+            writes,
+            rest -> {
+              List<Operation> context = new ArrayList<>(weakened);
+              without(writes, rest).forEach(op -> context.add(asUnknown(op)));
+              return explainer.fails(answered, rest, context);
+            });
+
+    List<Operation> window = new ArrayList<>(answered);
+    window.addAll(definite);
     Comparator<Operation> invocationOrder =
         Comparator.comparingLong(Operation::invokeNanos).thenComparingLong(Operation::id);
     window.sort(invocationOrder);
     List<Operation> context = context(window, ops);
     context.sort(invocationOrder);
     return new Explanation(key, window, context, !explainer.budgetRanOut);
+  }
+
+  /** The first OK operations by completion that still fail, with their context as in step 1. */
+  private List<Operation> cutTail(List<Operation> ok) {
+    int pass = 0;
+    int fail = ok.size();
+    while (fail - pass > 1) {
+      int mid = (pass + fail) >>> 1;
+      List<Operation> kept = ok.subList(0, mid);
+      if (fails(kept, List.of(), weakened(ok, kept))) {
+        fail = mid;
+      } else {
+        pass = mid;
+      }
+    }
+    return new ArrayList<>(ok.subList(0, fail));
+  }
+
+  /**
+   * The OK operations not in {@code kept} and the UNKNOWN ones, as UNKNOWN, less those invoked after
+   * the last completion in {@code kept}.
+   */
+  private List<Operation> weakened(List<Operation> ok, List<Operation> kept) {
+    long horizon = kept.stream().mapToLong(Operation::completeNanos).max().orElse(Long.MIN_VALUE);
+    List<Operation> weakened = new ArrayList<>();
+    for (Operation op : without(ok, kept)) {
+      if (op.invokeNanos() <= horizon) {
+        weakened.add(asUnknown(op));
+      }
+    }
+    for (Operation op : unknown) {
+      if (op.invokeNanos() <= horizon) {
+        weakened.add(op);
+      }
+    }
+    return weakened;
+  }
+
+  /** ddmin: drops ever finer chunks of {@code items} while {@code stillFails} holds for the rest. */
+  private List<Operation> ddmin(List<Operation> items, Predicate<List<Operation>> stillFails) {
+    List<Operation> kept = items;
+    int chunks = 2;
+    while (!kept.isEmpty()) {
+      boolean shrunk = false;
+      int n = Math.min(chunks, kept.size());
+      for (int i = 0; i < n && !shrunk; i++) {
+        List<Operation> rest = new ArrayList<>(kept.subList(0, i * kept.size() / n));
+        rest.addAll(kept.subList((i + 1) * kept.size() / n, kept.size()));
+        if (stillFails.test(rest)) {
+          kept = rest;
+          chunks = Math.max(chunks - 1, 2);
+          shrunk = true;
+        }
+      }
+      if (!shrunk) {
+        if (n >= kept.size()) {
+          break;
+        }
+        chunks = Math.min(chunks * 2, kept.size());
+      }
+    }
+    return kept;
+  }
+
+  /**
+   * Whether the search shows that {@code answered} (OK, answers counted), {@code unanswered} (OK,
+   * answers ignored) and {@code context} (UNKNOWN) are not linearizable together. A check that runs
+   * out of budget counts as passing.
+   */
+  private boolean fails(List<Operation> answered, List<Operation> unanswered, List<Operation> context) {
+    if (overall.pastDeadline()) {
+      budgetRanOut = true;
+      return false;
+    }
+    List<Operation> history = new ArrayList<>(answered);
+    history.addAll(unanswered);
+    history.addAll(context);
+    Budget budget = new Budget(Math.min(MAX_STATES_PER_CHECK, overall.maxStates()), overall.deadlineNanos());
+    Verdict verdict = KeySearch.check(history, new HashSet<>(unanswered), budget).verdict();
+    if (verdict == Verdict.UNDECIDED) {
+      budgetRanOut = true;
+    }
+    return verdict == Verdict.NOT_LINEARIZABLE;
+  }
+
+  private static List<Operation> without(List<Operation> all, List<Operation> some) {
+    Set<Operation> drop = new HashSet<>(some);
+    List<Operation> rest = new ArrayList<>();
+    for (Operation op : all) {
+      if (!drop.contains(op)) {
+        rest.add(op);
+      }
+    }
+    return rest;
   }
 
   /** The puts and cas writes outside {@code window} of a value that an operation in it read or expected. */
@@ -77,103 +205,7 @@ final class Explainer {
     return context;
   }
 
-  /** The first OK operations by completion that still fail, with their context as in step 1. */
-  private List<Operation> cutTail(List<Operation> ok, List<Operation> others) {
-    int pass = 0;
-    int fail = ok.size();
-    while (fail - pass > 1) {
-      int mid = (pass + fail) >>> 1;
-      if (fails(ok.subList(0, mid), context(ok, others, mid))) {
-        fail = mid;
-      } else {
-        pass = mid;
-      }
-    }
-    return new ArrayList<>(ok.subList(0, fail));
-  }
-
-  /** Every operation but the first {@code m} OK ones that is invoked by the m-th one completes, as UNKNOWN. */
-  private static List<Operation> context(List<Operation> ok, List<Operation> others, int m) {
-    long horizon = ok.get(m - 1).completeNanos();
-    List<Operation> context = new ArrayList<>();
-    for (Operation op : ok.subList(m, ok.size())) {
-      if (op.invokeNanos() <= horizon) {
-        context.add(asUnknown(op));
-      }
-    }
-    for (Operation op : others) {
-      if (op.invokeNanos() <= horizon) {
-        context.add(op);
-      }
-    }
-    return context;
-  }
-
-  /** ddmin over {@code kept}: complements of ever finer chunks become UNKNOWN while it fails. */
-  private List<Operation> shrink(List<Operation> kept, List<Operation> all) {
-    int chunks = 2;
-    while (kept.size() > 1) {
-      boolean shrunk = false;
-      for (List<Operation> chunk : split(kept, Math.min(chunks, kept.size()))) {
-        List<Operation> rest = new ArrayList<>(kept);
-        rest.removeAll(chunk);
-        if (fails(rest, weakenedExcept(all, rest))) {
-          kept = rest;
-          chunks = Math.max(chunks - 1, 2);
-          shrunk = true;
-          break;
-        }
-      }
-      if (!shrunk) {
-        if (chunks >= kept.size()) {
-          break;
-        }
-        chunks = Math.min(chunks * 2, kept.size());
-      }
-    }
-    return kept;
-  }
-
-  /**
-   * Every operation of {@code all} but {@code kept}, as UNKNOWN, except those invoked after the last
-   * completion in {@code kept} (step 1 showed they do not matter).
-   */
-  private static List<Operation> weakenedExcept(List<Operation> all, List<Operation> kept) {
-    Set<Operation> keep = new HashSet<>(kept);
-    long horizon = kept.stream().mapToLong(Operation::completeNanos).max().orElse(Long.MIN_VALUE);
-    List<Operation> context = new ArrayList<>();
-    for (Operation op : all) {
-      if (!keep.contains(op) && op.outcome() != Operation.Outcome.FAIL && op.invokeNanos() <= horizon) {
-        context.add(asUnknown(op));
-      }
-    }
-    return context;
-  }
-
-  private static List<List<Operation>> split(List<Operation> ops, int n) {
-    List<List<Operation>> parts = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      parts.add(ops.subList(i * ops.size() / n, (i + 1) * ops.size() / n));
-    }
-    return parts;
-  }
-
-  private boolean fails(List<Operation> ok, List<Operation> unknown) {
-    if (overall.pastDeadline()) {
-      budgetRanOut = true;
-      return false;
-    }
-    List<Operation> history = new ArrayList<>(ok);
-    history.addAll(unknown);
-    Verdict verdict =
-        KeySearch.check(history, new Budget(maxStatesPerCheck, overall.deadlineNanos())).verdict();
-    if (verdict == Verdict.UNDECIDED) {
-      budgetRanOut = true;
-    }
-    return verdict == Verdict.NOT_LINEARIZABLE;
-  }
-
-  static Operation asUnknown(Operation op) {
+  private static Operation asUnknown(Operation op) {
     if (op.outcome() == Operation.Outcome.UNKNOWN) {
       return op;
     }

@@ -5,12 +5,14 @@ import java.util.List;
 
 /**
  * Why one key's history is not linearizable: a window of its acknowledged operations that no order
- * can explain, even when every other operation on the key counts as having possibly taken effect
- * at any time after its invocation, or never.
+ * can explain (each taking effect within its interval, and answering what it answered), even when
+ * every other operation on the key counts as having possibly taken effect at any time after its
+ * invocation, or never.
  *
- * <p>With {@code minimal} true the window is 1-minimal: treat any one of its operations that way
- * too and the rest can be linearized. False means the search budget ran out while shrinking, so the
- * window still shows a violation but may hold operations that play no part in it.
+ * <p>With {@code minimal} true the window is 1-minimal: ignore the answer of any one of its reads,
+ * or treat any one of its writes like the others, and the rest can be linearized. False means the
+ * search budget ran out while shrinking, so the window still shows a violation but may hold
+ * operations that play no part in it.
  *
  * <p>{@code context} helps a reader: the other writes of a value that the window reads or expects
  * (as their outcome does not matter here, they may have taken effect late, or never).
@@ -30,9 +32,9 @@ public record Explanation(String key, List<Operation> window, List<Operation> co
     List<String> lines = new ArrayList<>();
     lines.add(
         "key " + OperationText.quote(key) + ": no order of these " + window.size()
-            + " operations matches what they returned"
+            + " operations, each taking effect within its interval, explains what they returned"
             + (minimal ? "" : " (not shrunk to the smallest such set: the budget ran out)")
-            + "; every other operation on the key may have taken effect at any time after its"
+            + ", even if every other operation on the key took effect at any time after its"
             + " invocation, or never:");
     long origin = window.get(0).invokeNanos();
     for (Operation op : window) {

@@ -25,6 +25,11 @@ final class KvModel {
 
   private KvModel() {}
 
+  /** The state after {@code op} runs in {@code state}, whatever it answered. */
+  static String effect(String state, Operation op) {
+    return run(state, op).next;
+  }
+
   /** The state after {@code op} runs in {@code state}, or {@link #ILLEGAL}. */
   static Object step(String state, Operation op) {
     Answer answer = run(state, op);

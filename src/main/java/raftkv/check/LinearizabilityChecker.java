@@ -93,7 +93,7 @@ public final class LinearizabilityChecker {
   }
 
   private Explanation explain(String key, List<Operation> ops) {
-    return Explainer.explain(key, ops, maxStatesPerKey, Budget.of(maxStatesPerKey, timeLimit));
+    return Explainer.explain(key, ops, Budget.of(maxStatesPerKey, timeLimit));
   }
 
   private static Verdict overall(List<KeyResult> keys) {
