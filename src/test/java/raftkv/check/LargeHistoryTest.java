@@ -13,7 +13,6 @@ class LargeHistoryTest {
   void twentyThousandOperationsOverThirtyKeysAreLinearizable() {
     List<Operation> history = new RandomHistory(42, 30, 8, 0.02).generate(20_000);
     CheckResult result = new LinearizabilityChecker().check(history);
-    System.out.println(String.join("\n", result.summary()));
     assertThat(result.verdict()).isEqualTo(Verdict.LINEARIZABLE);
     assertThat(result.opsChecked()).isEqualTo(20_000);
     assertThat(result.unknown()).isGreaterThan(200);
@@ -33,7 +32,6 @@ class LargeHistoryTest {
             first.value(), late, late + 1000);
     history.add(stale);
     CheckResult result = new LinearizabilityChecker().check(history);
-    System.out.println(String.join("\n", result.summary()));
     assertThat(result.verdict()).isEqualTo(Verdict.NOT_LINEARIZABLE);
     assertThat(result.explanation().orElseThrow().window()).contains(stale);
   }
