@@ -31,8 +31,11 @@ public record Explanation(String key, List<Operation> window, List<Operation> co
   public List<String> lines() {
     List<String> lines = new ArrayList<>();
     lines.add(
-        "key " + OperationText.quote(key) + ": no order of these " + window.size()
-            + " operations, each taking effect within its interval, explains what they returned"
+        "key " + OperationText.quote(key) + ": "
+            + (window.size() == 1
+                ? "this operation, taking effect within its interval, cannot have returned what it did"
+                : "no order of these " + window.size()
+                    + " operations, each taking effect within its interval, explains what they returned")
             + (minimal ? "" : " (not shrunk to the smallest such set: the budget ran out)")
             + ", even if every other operation on the key took effect at any time after its"
             + " invocation, or never:");
