@@ -50,6 +50,11 @@ final class SimClient {
     INSTANCE
   }
 
+  /** Stop now, whatever is in progress (the run is over). */
+  enum Stop implements Command {
+    INSTANCE
+  }
+
   private enum Tick implements Command {
     INSTANCE
   }
@@ -65,11 +70,12 @@ final class SimClient {
   private record Got(long opNo, Reply reply) implements Command {}
 
   static Behavior<Command> create(
-      int process, List<Endpoint> nodes, SimNetwork net, SimHistory history, long seed) {
+      int process, List<Endpoint> nodes, SimNetwork net, SimHistory history, Consistency reads, long seed) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new State(ctx, timers, process, nodes, net, history, new Random(seed)).idle()));
+                timers ->
+                    new State(ctx, timers, process, nodes, net, history, reads, new Random(seed)).idle()));
   }
 
   private static final class State {
@@ -81,6 +87,7 @@ final class SimClient {
     final SimNetwork net;
     final SimHistory history;
     final Random random;
+    final Consistency reads;
     final SimWorkload workload;
     final Queue<SimWorkload.Next> script = new ArrayDeque<>();
     boolean drawing = true;
@@ -100,6 +107,7 @@ final class SimClient {
         List<Endpoint> nodes,
         SimNetwork net,
         SimHistory history,
+        Consistency reads,
         Random random) {
       this.ctx = ctx;
       this.timers = timers;
@@ -109,6 +117,7 @@ final class SimClient {
       this.net = net;
       this.history = history;
       this.random = random;
+      this.reads = reads;
       this.workload = new SimWorkload(process, random);
       this.target = random.nextInt(nodes.size());
       timers.startSingleTimer(Tick.INSTANCE, think());
@@ -131,6 +140,7 @@ final class SimClient {
             drawing = false;
             return Behaviors.same();
           })
+          .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
           .onMessage(Got.class, m -> Behaviors.same()) // late: the op it answers is over
           .onMessageEquals(AttemptTimeout.INSTANCE, Behaviors::same)
           .onMessageEquals(Retry.INSTANCE, Behaviors::same)
@@ -155,6 +165,7 @@ final class SimClient {
             return Behaviors.same();
           })
           .onMessageEquals(Tick.INSTANCE, Behaviors::same)
+          .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
           .build();
     }
 
@@ -198,7 +209,7 @@ final class SimClient {
 
     private ClientProtocol.Request request() {
       return switch (op.kind()) {
-        case GET -> new ClientProtocol.Read(op.key(), Consistency.LINEARIZABLE, replyTo);
+        case GET -> new ClientProtocol.Read(op.key(), reads, replyTo);
         case PUT -> new ClientProtocol.Write(clientId, opSeq, new Op.Put(op.key(), op.value()), replyTo);
         case DELETE -> new ClientProtocol.Write(clientId, opSeq, new Op.Delete(op.key()), replyTo);
         case CAS ->

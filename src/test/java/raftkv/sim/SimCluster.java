@@ -99,6 +99,8 @@ public final class SimCluster implements AutoCloseable {
   private final Inbox<NodeStatus> statusInbox;
   private final SafetyChecker checker;
   private Duration checkEvery = STEP;
+  /** When the cluster started: its clock counts from here, so a run never depends on what ran before. */
+  private final Duration origin;
 
   /** Every term any node entered as candidate (from the nodes' announcements). */
   public final Set<Long> candidateTerms = ConcurrentHashMap.newKeySet();
@@ -107,6 +109,7 @@ public final class SimCluster implements AutoCloseable {
     this.kit = kit;
     this.time = VirtualTimeScheduler.of(kit.system());
     this.executor = executorOf(kit.system());
+    this.origin = time.now();
     this.net = new SimNetwork(time, seed);
     this.settings = settings;
     this.seeds = new Random(seed);
@@ -197,7 +200,7 @@ public final class SimCluster implements AutoCloseable {
             settings,
             disks[i],
             net.transportFor(self),
-            new VirtualClock(time), // session expiry follows virtual time
+            new VirtualClock(time, origin), // session expiry follows virtual time
             new Random(seeds.nextLong()));
     String name = "c" + clusterNo + "-n" + (i + 1) + "-" + incarnations.incrementAndGet();
     AtomicReference<ActorRef<RaftNode.Command>> started = new AtomicReference<>();
@@ -448,14 +451,17 @@ public final class SimCluster implements AutoCloseable {
         crash(i);
       }
     }
+    executor.drain();
   }
 
   /** Wall-clock time that follows the virtual scheduler, for the timestamps logged with writes. */
   static final class VirtualClock extends Clock {
     private final VirtualTimeScheduler time;
+    private final Duration origin;
 
-    VirtualClock(VirtualTimeScheduler time) {
+    VirtualClock(VirtualTimeScheduler time, Duration origin) {
       this.time = time;
+      this.origin = origin;
     }
 
     @Override
@@ -470,7 +476,7 @@ public final class SimCluster implements AutoCloseable {
 
     @Override
     public Instant instant() {
-      return Instant.ofEpochMilli(1_700_000_000_000L).plus(time.now());
+      return Instant.ofEpochMilli(1_700_000_000_000L).plus(time.now().minus(origin));
     }
   }
 }

@@ -12,7 +12,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
+import raftkv.check.CheckResult;
+import raftkv.check.LinearizabilityChecker;
 import raftkv.check.Operation;
+import raftkv.check.Verdict;
 import raftkv.check.Operation.Outcome;
 import raftkv.client.ClientProtocol.Consistency;
 import raftkv.client.ClientProtocol.Reply;
@@ -35,9 +38,16 @@ final class Simulation {
 
   /**
    * What to run: {@code faultKinds} the nemesis may inject (of {@link #FAULT_KINDS}); {@code
-   * verbose} logs every node at DEBUG.
+   * verbose} logs every node at DEBUG; {@code reads} the consistency clients read with.
    */
-  record Config(long seed, int nodes, Duration duration, int clients, boolean verbose, Set<String> faultKinds) {
+  record Config(
+      long seed,
+      int nodes,
+      Duration duration,
+      int clients,
+      boolean verbose,
+      Set<String> faultKinds,
+      Consistency reads) {
     Config {
       if (nodes != 3 && nodes != 5) {
         throw new IllegalArgumentException("nodes must be 3 or 5, not " + nodes);
@@ -49,12 +59,22 @@ final class Simulation {
     }
 
     static Config of(long seed, int nodes, Duration duration) {
-      return new Config(seed, nodes, duration, nodes == 3 ? 4 : 6, false, Set.copyOf(FAULT_KINDS));
+      return new Config(seed, nodes, duration, nodes == 3 ? 4 : 6, false, Set.copyOf(FAULT_KINDS), Consistency.LINEARIZABLE);
     }
 
     /** The same run, logging every node (a replay). */
     Config logged() {
-      return new Config(seed, nodes, duration, clients, true, faultKinds);
+      return new Config(seed, nodes, duration, clients, true, faultKinds, reads);
+    }
+
+    /** The same run with reads of the given consistency (stale ones break linearizability). */
+    Config reading(Consistency consistency) {
+      return new Config(seed, nodes, duration, clients, verbose, faultKinds, consistency);
+    }
+
+    /** The same run with only these faults. */
+    Config faults(Set<String> kinds) {
+      return new Config(seed, nodes, duration, clients, verbose, kinds, reads);
     }
   }
 
@@ -116,6 +136,9 @@ final class Simulation {
         reports.size(), simulated.toSeconds() / 3600.0, wall / 1000.0, ok, failed, unknown, faults, bad);
   }
 
+  private static final Duration CHECK_TIME_LIMIT = Duration.ofSeconds(60);
+  private static final long CHECK_STATES_PER_KEY = 2_000_000;
+
   private static final Duration SETTLE = Duration.ofSeconds(20);
   /** Below the shortest leadership a fault allows (an election timeout), above a heartbeat. */
   private static final Duration CHECK_EVERY = Duration.ofMillis(25);
@@ -140,10 +163,12 @@ final class Simulation {
     for (int p = 0; p < config.clients(); p++) {
       clients.add(
           kit.spawn(
-              SimClient.create(p, cluster.endpoints, cluster.net, history, nemesis.nextLong()),
+              SimClient.create(p, cluster.endpoints, cluster.net, history, config.reads(), nemesis.nextLong()),
               "sim-client-" + config.seed() + "-" + p + "-" + System.identityHashCode(this),
               SimCluster.ON_SIM));
     }
+    // Start the clients now: left waiting, they would start at the next event, whenever that is.
+    cluster.settle();
   }
 
   /** Runs {@code config} on a kit from {@link SimCluster#newKit()}. */
@@ -154,6 +179,7 @@ final class Simulation {
       try {
         return sim.run(startWall);
       } finally {
+        sim.clients.forEach(c -> c.tell(SimClient.Stop.INSTANCE));
         sim.cluster.close();
       }
     }
@@ -384,7 +410,16 @@ final class Simulation {
     }
   }
 
+  /** Checks the clients' history; a failure keeps the checker's explanation. */
   private String checkHistory(List<String> failures) {
-    return "unchecked";
+    CheckResult result = new LinearizabilityChecker(CHECK_TIME_LIMIT, CHECK_STATES_PER_KEY).check(history.operations());
+    if (result.verdict() == Verdict.NOT_LINEARIZABLE) {
+      List<String> why = new ArrayList<>(result.summary());
+      result.explanation().ifPresent(e -> why.addAll(e.lines()));
+      failures.add("the clients' history is not linearizable:\n" + String.join("\n", why));
+    } else if (result.verdict() == Verdict.UNDECIDED) {
+      failures.add("the checker could not decide on keys " + result.keysWith(Verdict.UNDECIDED));
+    }
+    return result.verdict().word();
   }
 }

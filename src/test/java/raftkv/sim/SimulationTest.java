@@ -6,6 +6,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import raftkv.client.ClientProtocol.Consistency;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +48,16 @@ class SimulationTest {
     assertThat(reports.stream().flatMap(r -> r.faults().keySet().stream()).distinct())
         .containsAll(Simulation.FAULT_KINDS);
     assertThat(reports).allSatisfy(r -> assertThat(r.ok()).isGreaterThan(1000));
+  }
+
+  @Test
+  void staleReadsUnderFaultsAreCaughtByTheChecker() {
+    // The check must be able to fail: reads served by any node from its own state are not
+    // linearizable once a partition leaves a node behind.
+    Simulation.Report r =
+        Simulation.run(kit, Simulation.Config.of(7, 3, Duration.ofMinutes(2)).reading(Consistency.STALE));
+    assertThat(r.linearizability()).isEqualTo("no");
+    assertThat(r.failures()).anySatisfy(f -> assertThat(f).contains("not linearizable"));
   }
 
   @Test
