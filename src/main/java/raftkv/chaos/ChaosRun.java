@@ -150,9 +150,13 @@ public final class ChaosRun {
     }
     network = new Network(prefix, subnet, NODES, runDir.resolve("logs/network.log"));
     nodes = new Nodes(network, kvstore, runDir, NODES);
-    long endNanos;
+    long endNanos = System.nanoTime();
     try {
       endNanos = exercise(kind, runSeed);
+    } catch (RuntimeException e) {
+      // A step of the run itself failed (a node that cannot be started, a rule that cannot be
+      // added): reported with what the history shows so far.
+      problems.add("the run stopped early: " + e.getMessage());
     } finally {
       stopping = true;
       if (control != null) {
@@ -337,6 +341,7 @@ public final class ChaosRun {
           // No line: the shell hung or died mid-request. Its reply may never come: replace it.
           op = Workload.unknown(r, id, process, invoked);
           shell.kill();
+          pause(500); // not a tight loop, should shells keep dying at once
           shell = warmClient(worker);
         }
         history.add(op);

@@ -80,7 +80,7 @@ final class Nodes implements AutoCloseable {
       paused[node] = false;
       Files.writeString(pidFile(node), p.pid() + "\n");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start node " + node, e);
+      throw new UncheckedIOException("cannot start node " + node + ": " + e.getMessage(), e);
     }
   }
 
