@@ -76,6 +76,7 @@ echo "chaos: run directory $run_dir"
 # The partition nemeses drop packets at random with nftables (this kernel's tc has no netem).
 if [[ "$nemesis" == partition || "$nemesis" == mixed ]] && ! command -v nft >/dev/null; then
   echo "chaos: installing nftables (apt-get; log in logs/apt.log)"
+  export DEBIAN_FRONTEND=noninteractive
   if ! apt-get install -y -q nftables >"$run_dir/logs/apt.log" 2>&1; then
     apt-get update -q >>"$run_dir/logs/apt.log" 2>&1 || true
     apt-get install -y -q nftables >>"$run_dir/logs/apt.log" 2>&1 \
