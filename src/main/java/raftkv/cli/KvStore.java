@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -31,6 +32,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import raftkv.check.CheckHistory;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
@@ -40,7 +42,8 @@ import raftkv.storage.RocksDbStorage;
 import raftkv.storage.StorageException;
 
 /**
- * Runs one node: {@code kvstore --id 1 --port 9001 --peers 9002,9003}.
+ * Runs one node: {@code kvstore --id 1 --port 9001 --peers 9002,9003}. As the jar's entry point it
+ * also runs {@code kvstore check HISTORY}, the linearizability checker ({@link CheckHistory}).
  *
  * <p>Everything that can be checked is checked before Akka starts, and each failure is one line on
  * stderr: a bad command line exits 2 (with the usage), anything else 1. Then the node runs until
@@ -55,7 +58,9 @@ import raftkv.storage.StorageException;
       "",
       "A peer is PORT (on --host) or HOST:PORT. Timing and limits come from",
       "application.conf; override them with JVM options such as",
-      "-Draftkv.heartbeat-interval=30ms (in RAFTKV_JAVA_OPTS for scripts/kvstore)."
+      "-Draftkv.heartbeat-interval=30ms (in RAFTKV_JAVA_OPTS for scripts/kvstore).",
+      "",
+      "kvstore check HISTORY checks a history file for linearizability (check --help)."
     })
 public final class KvStore {
   private static final Logger log = LoggerFactory.getLogger(KvStore.class);
@@ -98,8 +103,14 @@ public final class KvStore {
     System.exit(run(args, System.out, System.err));
   }
 
-  /** Runs the node and returns the exit status once it has stopped, or at once if it cannot start. */
+  /**
+   * Runs the node and returns the exit status once it has stopped, or at once if it cannot start;
+   * or, with {@code check} first, runs the checker and returns its status.
+   */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("check")) {
+      return CheckHistory.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+    }
     return run(args, out, err, true);
   }
 

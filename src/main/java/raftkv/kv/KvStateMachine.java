@@ -157,7 +157,7 @@ public final class KvStateMachine {
    * {@code s} as a long if it is an optional '-' and ASCII digits in range. Stricter than {@link
    * Long#parseLong}, which also takes a leading '+' and non-ASCII digits.
    */
-  static Optional<Long> parseLong(String s) {
+  public static Optional<Long> parseLong(String s) {
     int start = s.startsWith("-") ? 1 : 0;
     if (s.length() == start) {
       return Optional.empty();

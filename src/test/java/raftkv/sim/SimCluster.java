@@ -56,7 +56,6 @@ public final class SimCluster implements AutoCloseable {
 
   /** The dispatcher the simulated actors run on. */
   public static final String DISPATCHER = "raftkv-sim-dispatcher";
-  private static final Map<ActorSystem<?>, DeterministicExecutor> EXECUTORS = new ConcurrentHashMap<>();
 
   /** A test kit whose scheduler runs on virtual time, with a deterministic dispatcher. */
   public static ActorTestKit newKit() {
@@ -65,9 +64,16 @@ public final class SimCluster implements AutoCloseable {
         DeterministicExecutor.dispatcherConfig(DISPATCHER, key)
             .withFallback(VirtualTimeScheduler.config())
             .withFallback(TestConfig.local());
-    ActorTestKit kit = ActorTestKit.create(c);
-    EXECUTORS.put(kit.system(), DeterministicExecutor.forKey(key[0]));
-    return kit;
+    return ActorTestKit.create(c);
+  }
+
+  /** The executor behind the deterministic dispatcher of {@code system}. */
+  private static DeterministicExecutor executorOf(ActorSystem<?> system) {
+    String path = DISPATCHER + ".deterministic-key";
+    if (!system.settings().config().hasPath(path)) {
+      throw new IllegalArgumentException("the kit must come from SimCluster.newKit()");
+    }
+    return DeterministicExecutor.forKey(system.settings().config().getString(path));
   }
 
   /** The props that put an actor on the deterministic dispatcher. */
@@ -100,10 +106,7 @@ public final class SimCluster implements AutoCloseable {
   public SimCluster(ActorTestKit kit, int size, long seed, RaftSettings settings) {
     this.kit = kit;
     this.time = VirtualTimeScheduler.of(kit.system());
-    this.executor = EXECUTORS.get(kit.system());
-    if (executor == null) {
-      throw new IllegalArgumentException("the kit must come from SimCluster.newKit()");
-    }
+    this.executor = executorOf(kit.system());
     this.net = new SimNetwork(time, seed);
     this.settings = settings;
     this.seeds = new Random(seed);
@@ -126,15 +129,17 @@ public final class SimCluster implements AutoCloseable {
   }
 
   /**
-   * Shuts down a kit from {@link #newKit()}: its deterministic dispatcher is drained until the
-   * system has terminated, since nothing else runs its actors.
+   * Shuts down a kit from {@link #newKit()}: its deterministic dispatcher is drained, and its
+   * virtual clock moved, until the system has terminated, since nothing else does.
    */
   public static void shutdown(ActorTestKit kit) {
-    DeterministicExecutor ex = EXECUTORS.remove(kit.system());
+    DeterministicExecutor ex = executorOf(kit.system());
     var terminated = kit.system().getWhenTerminated().toCompletableFuture();
     kit.system().terminate();
+    VirtualTimeScheduler time = VirtualTimeScheduler.of(kit.system());
     while (!terminated.isDone()) {
       ex.drain();
+      time.advance(Duration.ofMillis(10)); // for whatever waits on the scheduler while stopping
       try {
         terminated.get(1, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {

@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import raftkv.check.Operation;
@@ -32,16 +33,28 @@ import raftkv.testkit.VirtualTimeScheduler;
  */
 final class Simulation {
 
-  /** What to run: {@code verbose} logs every node at DEBUG. */
-  record Config(long seed, int nodes, Duration duration, int clients, boolean verbose) {
+  /**
+   * What to run: {@code faultKinds} the nemesis may inject (of {@link #FAULT_KINDS}); {@code
+   * verbose} logs every node at DEBUG.
+   */
+  record Config(long seed, int nodes, Duration duration, int clients, boolean verbose, Set<String> faultKinds) {
     Config {
       if (nodes != 3 && nodes != 5) {
         throw new IllegalArgumentException("nodes must be 3 or 5, not " + nodes);
       }
+      if (!FAULT_KINDS.containsAll(faultKinds)) {
+        throw new IllegalArgumentException("unknown fault kinds in " + faultKinds);
+      }
+      faultKinds = Set.copyOf(faultKinds);
     }
 
     static Config of(long seed, int nodes, Duration duration) {
-      return new Config(seed, nodes, duration, nodes == 3 ? 4 : 6, false);
+      return new Config(seed, nodes, duration, nodes == 3 ? 4 : 6, false, Set.copyOf(FAULT_KINDS));
+    }
+
+    /** The same run, logging every node (a replay). */
+    Config logged() {
+      return new Config(seed, nodes, duration, clients, true, faultKinds);
     }
   }
 
@@ -186,79 +199,114 @@ final class Simulation {
 
   // --- the nemesis ------------------------------------------------------------------------------
 
+  /** How often each fault is drawn, relative to the others. */
+  private static final Map<String, Integer> WEIGHTS =
+      Map.ofEntries(
+          Map.entry("heal", 15),
+          Map.entry("partition", 10),
+          Map.entry("isolate", 8),
+          Map.entry("one-way cut", 7),
+          Map.entry("loss", 6),
+          Map.entry("delay+reorder", 6),
+          Map.entry("duplication", 5),
+          Map.entry("crash", 10),
+          Map.entry("power failure", 6),
+          Map.entry("sync failure", 4),
+          Map.entry("full restart", 2),
+          Map.entry("restart", 21));
+
   private void fault() {
+    List<String> kinds = FAULT_KINDS.stream().filter(config.faultKinds()::contains).toList();
+    if (kinds.isEmpty()) {
+      return;
+    }
+    int total = kinds.stream().mapToInt(WEIGHTS::get).sum();
+    int roll = nemesis.nextInt(total);
+    String kind = kinds.get(kinds.size() - 1);
+    for (String k : kinds) {
+      roll -= WEIGHTS.get(k);
+      if (roll < 0) {
+        kind = k;
+        break;
+      }
+    }
+    inject(kind);
+  }
+
+  private void inject(String kind) {
     int n = cluster.size();
     List<Integer> up = IntStream.range(0, n).filter(cluster::isUp).boxed().toList();
     List<Integer> down = IntStream.range(0, n).filter(i -> !cluster.isUp(i)).boxed().toList();
-    int roll = nemesis.nextInt(100);
-    if (roll < 15) {
-      cluster.net.heal();
-      count("heal", "");
-    } else if (roll < 25) {
-      List<Endpoint> shuffled = new ArrayList<>(cluster.endpoints);
-      Collections.shuffle(shuffled, nemesis);
-      int cutAt = 1 + nemesis.nextInt(n / 2);
-      cluster.net.partition(shuffled.subList(0, cutAt), shuffled.subList(cutAt, n));
-      count("partition", shuffled.subList(0, cutAt) + " | " + shuffled.subList(cutAt, n));
-    } else if (roll < 33) {
-      int victim = leaderOr(up);
-      if (victim >= 0) {
-        cluster.net.isolate(cluster.endpoint(victim), cluster.endpoints);
-        count("isolate", "n" + (victim + 1));
+    // Process faults leave a majority up, but once in a while take one more down.
+    boolean mayTakeDown = down.size() < n / 2 || nemesis.nextInt(10) == 0;
+    switch (kind) {
+      case "heal" -> {
+        cluster.net.heal();
+        count(kind, "");
       }
-    } else if (roll < 40) {
-      int a = nemesis.nextInt(n);
-      int b = (a + 1 + nemesis.nextInt(n - 1)) % n;
-      cluster.net.cutOneWay(cluster.endpoint(a), cluster.endpoint(b));
-      count("one-way cut", "n" + (a + 1) + " -> n" + (b + 1));
-    } else if (roll < 46) {
-      double rate = 0.05 + 0.25 * nemesis.nextDouble();
-      cluster.net.drop(rate);
-      count("loss", String.format("%.0f%%", rate * 100));
-    } else if (roll < 52) {
-      Duration max = Duration.ofMillis(5 + nemesis.nextInt(80));
-      cluster.net.delay(max);
-      count("delay+reorder", "up to " + max.toMillis() + " ms");
-    } else if (roll < 57) {
-      double rate = 0.05 + 0.25 * nemesis.nextDouble();
-      cluster.net.duplicate(rate);
-      count("duplication", String.format("%.0f%%", rate * 100));
-    } else if (roll < 67) {
-      if (down.size() < n / 2 || nemesis.nextInt(10) == 0) {
+      case "partition" -> {
+        List<Endpoint> shuffled = new ArrayList<>(cluster.endpoints);
+        Collections.shuffle(shuffled, nemesis);
+        int cutAt = 1 + nemesis.nextInt(n / 2);
+        cluster.net.partition(shuffled.subList(0, cutAt), shuffled.subList(cutAt, n));
+        count(kind, shuffled.subList(0, cutAt) + " | " + shuffled.subList(cutAt, n));
+      }
+      case "isolate" -> {
         int victim = leaderOr(up);
         if (victim >= 0) {
-          cluster.crash(victim);
-          count("crash", "n" + (victim + 1));
+          cluster.net.isolate(cluster.endpoint(victim), cluster.endpoints);
+          count(kind, "n" + (victim + 1));
         }
       }
-    } else if (roll < 73) {
-      if (down.size() < n / 2) {
-        int victim = leaderOr(up);
+      case "one-way cut" -> {
+        int a = nemesis.nextInt(n);
+        int b = (a + 1 + nemesis.nextInt(n - 1)) % n;
+        cluster.net.cutOneWay(cluster.endpoint(a), cluster.endpoint(b));
+        count(kind, "n" + (a + 1) + " -> n" + (b + 1));
+      }
+      case "loss" -> {
+        double rate = 0.05 + 0.25 * nemesis.nextDouble();
+        cluster.net.drop(rate);
+        count(kind, String.format("%.0f%%", rate * 100));
+      }
+      case "delay+reorder" -> {
+        Duration max = Duration.ofMillis(5 + nemesis.nextInt(80));
+        cluster.net.delay(max);
+        count(kind, "up to " + max.toMillis() + " ms");
+      }
+      case "duplication" -> {
+        double rate = 0.05 + 0.25 * nemesis.nextDouble();
+        cluster.net.duplicate(rate);
+        count(kind, String.format("%.0f%%", rate * 100));
+      }
+      case "crash", "power failure", "sync failure" -> {
+        int victim = mayTakeDown ? leaderOr(up) : -1;
         if (victim >= 0) {
-          cluster.powerFailure(victim);
-          count("power failure", "n" + (victim + 1));
+          switch (kind) {
+            case "crash" -> cluster.crash(victim);
+            case "power failure" -> cluster.powerFailure(victim);
+            default -> cluster.disk(victim).failSyncs(true);
+          }
+          count(kind, "n" + (victim + 1));
         }
       }
-    } else if (roll < 77) {
-      if (down.size() < n / 2) {
-        int victim = leaderOr(up);
-        if (victim >= 0) {
-          cluster.disk(victim).failSyncs(true);
-          count("sync failure", "n" + (victim + 1));
+      case "full restart" -> {
+        for (int i : up) {
+          cluster.crash(i);
+        }
+        for (int i = 0; i < n; i++) {
+          restart(i);
+        }
+        count(kind, "");
+      }
+      case "restart" -> {
+        if (!down.isEmpty()) {
+          int back = down.get(nemesis.nextInt(down.size()));
+          restart(back);
+          count(kind, "n" + (back + 1));
         }
       }
-    } else if (roll < 79) {
-      for (int i : up) {
-        cluster.crash(i);
-      }
-      for (int i = 0; i < n; i++) {
-        restart(i);
-      }
-      count("full restart", "");
-    } else if (!down.isEmpty()) {
-      int back = down.get(nemesis.nextInt(down.size()));
-      restart(back);
-      count("restart", "n" + (back + 1));
+      default -> throw new IllegalArgumentException("unknown fault " + kind);
     }
   }
 

@@ -40,7 +40,7 @@ class SimulationSoak {
       long seed = Long.parseLong(replay.trim());
       int n = nodes == null ? 3 : nodes;
       Simulation.Report r =
-          Simulation.run(kit, new Simulation.Config(seed, n, perSeed, n == 3 ? 4 : 6, true));
+          Simulation.run(kit, Simulation.Config.of(seed, n, perSeed).logged());
       System.out.println(r.summary());
       assertThat(r.failures()).as("seed %d", seed).isEmpty();
       return;
