@@ -26,6 +26,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import raftkv.check.HistoryFile;
 import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
@@ -543,7 +544,7 @@ public final class ChaosRun {
 
   private static void writeHistory(Path file, List<Operation> ops) {
     try {
-      HistoryWriter.write(file, ops);
+      HistoryFile.write(file, ops);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
