@@ -1,0 +1,63 @@
+package raftkv.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code scripts/chaos.sh --seconds 30 --nemesis mixed}: three node processes in network
+ * namespaces, clients, faults of every kind, then the final reads and the linearizability check.
+ * The run must pass: nothing lost, the history linearizable, and nothing left behind (no namespace
+ * of the run, no process).
+ */
+class ChaosScriptIT {
+
+  @TempDir Path state;
+
+  @Test
+  void aShortMixedRunPasses() throws Exception {
+    Path out = state.resolve("chaos.out");
+    ProcessBuilder pb =
+        new ProcessBuilder("scripts/chaos.sh", "--seconds", "30", "--nemesis", "mixed")
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile());
+    pb.environment().put("RAFTKV_STATE", state.toString());
+    Process chaos = pb.start();
+    boolean finished = chaos.waitFor(10, TimeUnit.MINUTES);
+    if (!finished) {
+      chaos.destroy(); // SIGTERM: the script's trap stops its processes and removes its namespaces
+      chaos.waitFor(1, TimeUnit.MINUTES);
+    }
+    String text = Files.readString(out, StandardCharsets.UTF_8);
+    assertThat(finished).as("finished within 10 minutes:\n%s", text).isTrue();
+    assertThat(chaos.exitValue()).as("exit status:\n%s", text).isZero();
+    assertThat(text)
+        .contains("acknowledged writes lost: 0")
+        .contains("linearizable: yes")
+        .contains("result: PASS");
+    Matcher faults = Pattern.compile("faults injected: (\\d+)").matcher(text);
+    assertThat(faults.find()).as("faults line:\n%s", text).isTrue();
+    assertThat(Integer.parseInt(faults.group(1))).as("faults injected").isPositive();
+
+    // Every process it started is gone (each PID file is removed when its process is stopped).
+    try (var runs = Files.list(state.resolve("chaos"))) {
+      for (Path run : runs.toList()) {
+        try (var pids = Files.list(run.resolve("pids"))) {
+          assertThat(pids.toList()).as("PID files left in %s", run).isEmpty();
+        }
+      }
+    }
+    // Its namespaces are gone.
+    Process list = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+    String namespaces = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    list.waitFor(10, TimeUnit.SECONDS);
+    assertThat(namespaces).doesNotContain("raftkv-chaos-" + chaos.pid() + "-");
+  }
+}
