@@ -2,6 +2,7 @@ package raftkv.raft;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.eventstream.EventStream;
 import akka.actor.typed.javadsl.ActorContext;
@@ -199,7 +200,7 @@ public final class RaftNode {
   private record Leader(LeaderState state) implements Role {}
 
   /** A follower's linearizable read, waiting for the leader's read index. */
-  private record FollowerReadWait(String key, ActorRef<Reply> replyTo, long sinceNanos) {}
+  private record FollowerReadWait(String key, ActorRef<Reply> replyTo, long sinceMillis) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -267,7 +268,11 @@ public final class RaftNode {
     this.clock = clock;
     this.timeouts =
         new ElectionTimeouts(settings.electionTimeoutMin(), settings.electionTimeoutMax(), random);
-    this.stateMachine = context.spawn(StateMachineActor.create(settings), "state-machine");
+    // The same dispatcher as the node: whoever starts the node decides where it runs (a
+    // simulation runs it on a deterministic one).
+    this.stateMachine =
+        context.spawn(
+            StateMachineActor.create(settings), "state-machine", DispatcherSelector.sameAsParent());
     context.watch(stateMachine);
   }
 
@@ -1024,7 +1029,7 @@ public final class RaftNode {
       enqueueRead(s, role.state(), new LocalRead(m.key(), m.replyTo()));
     } else if (s.leader() != null) {
       long id = ++nextReadRequestId;
-      followerReads.put(id, new FollowerReadWait(m.key(), m.replyTo(), System.nanoTime()));
+      followerReads.put(id, new FollowerReadWait(m.key(), m.replyTo(), clock.millis()));
       transport.send(s.leader(), new ReadIndexRequest(s.term(), cluster.self(), cluster.selfId(), id));
     } else {
       m.replyTo().tell(notLeader(s));
@@ -1109,9 +1114,9 @@ public final class RaftNode {
    * ago. Oldest first, so the scan stops at the first recent one.
    */
   private void forgetUnansweredReads() {
-    long cutoff = System.nanoTime() - FOLLOWER_READ_RETENTION.toNanos();
+    long cutoff = clock.millis() - FOLLOWER_READ_RETENTION.toMillis();
     var it = followerReads.values().iterator();
-    while (it.hasNext() && it.next().sinceNanos() - cutoff < 0) {
+    while (it.hasNext() && it.next().sinceMillis() < cutoff) {
       it.remove();
     }
   }

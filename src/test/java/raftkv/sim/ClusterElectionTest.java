@@ -21,7 +21,7 @@ class ClusterElectionTest {
 
   @AfterAll
   static void shutdown() {
-    kit.shutdownTestKit();
+    SimCluster.shutdown(kit);
   }
 
   @ParameterizedTest(name = "{0} nodes")

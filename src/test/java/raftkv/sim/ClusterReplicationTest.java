@@ -27,7 +27,7 @@ class ClusterReplicationTest {
 
   @AfterAll
   static void shutdown() {
-    kit.shutdownTestKit();
+    SimCluster.shutdown(kit);
   }
 
   private static Optional<String> staleRead(SimCluster c, int node, String key) {

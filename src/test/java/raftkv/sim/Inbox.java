@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Collects the messages sent to its {@link #ref()} without blocking anyone, so a test running on
- * virtual time can look for a reply between two steps.
+ * virtual time can look for a reply between two steps. It runs on the simulation's deterministic
+ * dispatcher: a reply is in once the cluster has settled.
  */
 public final class Inbox<T> {
   private static final AtomicInteger COUNT = new AtomicInteger();
@@ -25,7 +26,8 @@ public final class Inbox<T> {
                   return Behaviors.same();
                 })
                 .build(),
-            "inbox-" + COUNT.incrementAndGet());
+            "inbox-" + COUNT.incrementAndGet(),
+            SimCluster.ON_SIM);
   }
 
   public ActorRef<T> ref() {

@@ -19,9 +19,9 @@ import raftkv.testkit.VirtualTimeScheduler;
 import scala.concurrent.duration.FiniteDuration;
 
 /**
- * The network of an in-JVM cluster, under the test's control: links can be cut (partition, isolate),
- * messages dropped at a seeded rate or delayed by a seeded random amount (which also reorders
- * them), and everything heals on request. Delays run on virtual time.
+ * The network of an in-JVM cluster, under the test's control: links can be cut both ways (partition,
+ * isolate) or one way, messages dropped or duplicated at a seeded rate or delayed by a seeded random
+ * amount (which also reorders them), and everything heals on request. Delays run on virtual time.
  */
 public final class SimNetwork {
 
@@ -32,7 +32,9 @@ public final class SimNetwork {
   private final AtomicLong deliveries = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final List<BiConsumer<Endpoint, RaftNode.PeerMessage>> observers = new CopyOnWriteArrayList<>();
+  private final AtomicLong duplicated = new AtomicLong();
   private volatile double dropRate;
+  private volatile double duplicateRate;
   private volatile long maxDelayNanos;
 
   public SimNetwork(VirtualTimeScheduler time, long seed) {
@@ -43,6 +45,11 @@ public final class SimNetwork {
   /** The transport a node at {@code self} sends through. */
   public Transport transportFor(Endpoint self) {
     return (to, message) -> send(self, to, message);
+  }
+
+  /** The node registered at {@code e}, if it is up. */
+  public ActorRef<RaftNode.Command> nodeAt(Endpoint e) {
+    return nodes.get(e);
   }
 
   public void register(Endpoint e, ActorRef<RaftNode.Command> node) {
@@ -74,11 +81,26 @@ public final class SimNetwork {
     partition(List.of(e), all.stream().filter(x -> !x.equals(e)).toList());
   }
 
-  /** Restores every link; drop rate and delay back to none. */
+  /** Cuts the link from {@code from} to {@code to} only: messages the other way still arrive. */
+  public void cutOneWay(Endpoint from, Endpoint to) {
+    cut.add(List.of(from, to));
+  }
+
+  /** Restores every link; drop, duplicate and delay back to none. */
   public void heal() {
     cut.clear();
     dropRate = 0;
+    duplicateRate = 0;
     maxDelayNanos = 0;
+  }
+
+  /** Delivers each message a second time with probability {@code rate} (with its own delay). */
+  public void duplicate(double rate) {
+    this.duplicateRate = rate;
+  }
+
+  public long duplicated() {
+    return duplicated.get();
   }
 
   /** Drops each message with probability {@code rate}. */
@@ -101,6 +123,19 @@ public final class SimNetwork {
 
   private void send(Endpoint from, Endpoint to, RaftNode.PeerMessage m) {
     observers.forEach(o -> o.accept(from, m));
+    int copies = 1;
+    synchronized (random) {
+      if (duplicateRate > 0 && random.nextDouble() < duplicateRate) {
+        copies = 2;
+        duplicated.incrementAndGet();
+      }
+    }
+    for (int i = 0; i < copies; i++) {
+      sendOnce(from, to, m);
+    }
+  }
+
+  private void sendOnce(Endpoint from, Endpoint to, RaftNode.PeerMessage m) {
     long delay;
     synchronized (random) {
       if (cut.contains(List.of(from, to)) || (dropRate > 0 && random.nextDouble() < dropRate)) {

@@ -102,6 +102,36 @@ public final class VirtualTimeScheduler implements akka.actor.Scheduler {
     nowNanos = target;
   }
 
+  /**
+   * Runs the earliest task if it falls due by the virtual time {@code deadline} (moving the clock to
+   * its due time); returns false, with the clock unmoved, when none does. Lets a caller react to
+   * each event before the next one happens; {@link #advance} then moves the clock the rest of the
+   * way.
+   */
+  public synchronized boolean runNextDueBy(Duration deadline) {
+    long target = deadline.toNanos();
+    while (true) {
+      var first = tasks.firstEntry();
+      if (first == null || first.getKey().due() > target) {
+        return false;
+      }
+      tasks.remove(first.getKey());
+      Task t = first.getValue();
+      if (t.cancelled) {
+        continue;
+      }
+      nowNanos = Math.max(nowNanos, first.getKey().due());
+      try {
+        t.runnable.run();
+      } finally {
+        if (t.intervalNanos > 0 && !t.cancelled) {
+          enqueue(t, nowNanos + t.intervalNanos);
+        }
+      }
+      return true;
+    }
+  }
+
   private Task enqueue(Task t, long due) {
     Key k = new Key(due, seq.incrementAndGet());
     t.key = k;

@@ -1,0 +1,247 @@
+package raftkv.sim;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+import java.util.Random;
+import raftkv.check.Operation.Kind;
+import raftkv.check.Operation.Outcome;
+import raftkv.client.ClientProtocol;
+import raftkv.client.ClientProtocol.Consistency;
+import raftkv.client.ClientProtocol.Reply;
+import raftkv.common.Endpoint;
+import raftkv.kv.ErrorCode;
+import raftkv.kv.Op;
+import raftkv.kv.Result;
+import raftkv.raft.RaftNode;
+
+/**
+ * A simulated client: one operation at a time, as a real client does it. It sends to the node it
+ * believes leads, follows {@code not_leader} hints, moves on to the next node when an attempt gets
+ * no answer, retries a write with the same (clientId, seq), and gives up after {@link #OP_TIMEOUT}
+ * (a write then ends with its outcome unknown). Every operation, with its invocation and completion
+ * in virtual time, goes to the run's {@link SimHistory}.
+ *
+ * <p>Between operations it draws the next one from its own seeded {@link SimWorkload}, unless it was
+ * given a script of operations to do first (the final reads of a run).
+ */
+final class SimClient {
+  private SimClient() {}
+
+  static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(250);
+  static final Duration OP_TIMEOUT = Duration.ofSeconds(3);
+  private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
+  private static final Duration MAX_THINK = Duration.ofMillis(60);
+
+  sealed interface Command {}
+
+  /** Do these operations, in order, then stop drawing new ones. */
+  record Script(List<SimWorkload.Next> ops) implements Command {}
+
+  /** Finish the operation in progress, then draw no more. */
+  enum Quiesce implements Command {
+    INSTANCE
+  }
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  private enum AttemptTimeout implements Command {
+    INSTANCE
+  }
+
+  private enum Retry implements Command {
+    INSTANCE
+  }
+
+  private record Got(long opNo, Reply reply) implements Command {}
+
+  static Behavior<Command> create(
+      int process, List<Endpoint> nodes, SimNetwork net, SimHistory history, long seed) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new State(ctx, timers, process, nodes, net, history, new Random(seed)).idle()));
+  }
+
+  private static final class State {
+    final ActorContext<Command> ctx;
+    final TimerScheduler<Command> timers;
+    final int process;
+    final String clientId;
+    final List<Endpoint> nodes;
+    final SimNetwork net;
+    final SimHistory history;
+    final Random random;
+    final SimWorkload workload;
+    final Queue<SimWorkload.Next> script = new ArrayDeque<>();
+    boolean drawing = true;
+    int target;
+    long seq;
+    long opNo;
+    // the operation in progress
+    SimWorkload.Next op;
+    long opSeq;
+    long invokedNanos;
+    ActorRef<Reply> replyTo;
+
+    State(
+        ActorContext<Command> ctx,
+        TimerScheduler<Command> timers,
+        int process,
+        List<Endpoint> nodes,
+        SimNetwork net,
+        SimHistory history,
+        Random random) {
+      this.ctx = ctx;
+      this.timers = timers;
+      this.process = process;
+      this.clientId = "c" + process;
+      this.nodes = nodes;
+      this.net = net;
+      this.history = history;
+      this.random = random;
+      this.workload = new SimWorkload(process, random);
+      this.target = random.nextInt(nodes.size());
+      timers.startSingleTimer(Tick.INSTANCE, think());
+    }
+
+    Duration think() {
+      return Duration.ofNanos((long) (random.nextDouble() * MAX_THINK.toNanos()));
+    }
+
+    Behavior<Command> idle() {
+      return Behaviors.receive(Command.class)
+          .onMessageEquals(Tick.INSTANCE, this::next)
+          .onMessage(Script.class, m -> {
+            script.addAll(m.ops());
+            drawing = false;
+            timers.startSingleTimer(Tick.INSTANCE, Duration.ZERO);
+            return Behaviors.same();
+          })
+          .onMessageEquals(Quiesce.INSTANCE, () -> {
+            drawing = false;
+            return Behaviors.same();
+          })
+          .onMessage(Got.class, m -> Behaviors.same()) // late: the op it answers is over
+          .onMessageEquals(AttemptTimeout.INSTANCE, Behaviors::same)
+          .onMessageEquals(Retry.INSTANCE, Behaviors::same)
+          .build();
+    }
+
+    Behavior<Command> busy() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Got.class, this::onReply)
+          .onMessageEquals(AttemptTimeout.INSTANCE, () -> {
+            target = (target + 1) % nodes.size();
+            return attempt();
+          })
+          .onMessageEquals(Retry.INSTANCE, this::attempt)
+          .onMessage(Script.class, m -> {
+            script.addAll(m.ops());
+            drawing = false;
+            return Behaviors.same();
+          })
+          .onMessageEquals(Quiesce.INSTANCE, () -> {
+            drawing = false;
+            return Behaviors.same();
+          })
+          .onMessageEquals(Tick.INSTANCE, Behaviors::same)
+          .build();
+    }
+
+    private Behavior<Command> next() {
+      SimWorkload.Next n = !script.isEmpty() ? script.poll() : drawing ? workload.next() : null;
+      if (n == null) {
+        history.idle(process);
+        return Behaviors.same();
+      }
+      history.busy(process);
+      op = n;
+      opNo++;
+      invokedNanos = history.nowNanos();
+      if (n.kind() != Kind.GET) {
+        opSeq = ++seq;
+      }
+      long no = opNo;
+      replyTo =
+          ctx.spawnAnonymous(
+              Behaviors.receive(Reply.class)
+                  .onAnyMessage(r -> {
+                    ctx.getSelf().tell(new Got(no, r));
+                    return Behaviors.same();
+                  })
+                  .build(),
+              DispatcherSelector.sameAsParent());
+      return attempt();
+    }
+
+    private Behavior<Command> attempt() {
+      if (history.nowNanos() - invokedNanos >= OP_TIMEOUT.toNanos()) {
+        return finish(op.kind() == Kind.GET ? Outcome.FAIL : Outcome.UNKNOWN, null, null);
+      }
+      ActorRef<RaftNode.Command> node = net.nodeAt(nodes.get(target));
+      if (node != null) {
+        node.tell(request());
+      }
+      timers.startSingleTimer(AttemptTimeout.INSTANCE, ATTEMPT_TIMEOUT);
+      return busy();
+    }
+
+    private ClientProtocol.Request request() {
+      return switch (op.kind()) {
+        case GET -> new ClientProtocol.Read(op.key(), Consistency.LINEARIZABLE, replyTo);
+        case PUT -> new ClientProtocol.Write(clientId, opSeq, new Op.Put(op.key(), op.value()), replyTo);
+        case DELETE -> new ClientProtocol.Write(clientId, opSeq, new Op.Delete(op.key()), replyTo);
+        case CAS ->
+            new ClientProtocol.Write(clientId, opSeq, new Op.Cas(op.key(), op.expected(), op.value()), replyTo);
+        case INCR ->
+            new ClientProtocol.Write(clientId, opSeq, new Op.Incr(op.key(), Long.parseLong(op.value())), replyTo);
+      };
+    }
+
+    private Behavior<Command> onReply(Got m) {
+      if (m.opNo() != opNo) {
+        return Behaviors.same();
+      }
+      Result r = m.reply().result();
+      ErrorCode e = r.error();
+      if (r.ok() || e == ErrorCode.CAS_MISMATCH || e == ErrorCode.NOT_A_NUMBER || e == ErrorCode.OVERFLOW) {
+        if (op.kind() != Kind.GET) {
+          history.applied(clientId, opSeq, r.index());
+        }
+        workload.observed(op, r);
+        return finish(Outcome.OK, e == null ? null : e.code(), r.value());
+      }
+      if (e == ErrorCode.NOT_LEADER || e == ErrorCode.UNAVAILABLE || e == ErrorCode.TIMEOUT) {
+        int hinted = m.reply().leader() == null ? -1 : nodes.indexOf(m.reply().leader());
+        target = hinted >= 0 && hinted != target ? hinted : (target + 1) % nodes.size();
+        timers.cancel(AttemptTimeout.INSTANCE);
+        timers.startSingleTimer(Retry.INSTANCE, hinted >= 0 ? Duration.ZERO : RETRY_PAUSE);
+        return Behaviors.same();
+      }
+      // Anything else means the client or the cluster broke a rule: the run reports it.
+      history.unexpected(clientId + " seq " + opSeq + " " + op + ": " + r);
+      return finish(Outcome.FAIL, e == null ? null : e.code(), null);
+    }
+
+    private Behavior<Command> finish(Outcome outcome, String error, String output) {
+      long completed = outcome == Outcome.UNKNOWN ? Long.MAX_VALUE : history.nowNanos();
+      history.record(process, op, outcome, error, output, invokedNanos, completed);
+      timers.cancel(AttemptTimeout.INSTANCE);
+      timers.cancel(Retry.INSTANCE);
+      ctx.stop(replyTo);
+      op = null;
+      timers.startSingleTimer(Tick.INSTANCE, script.isEmpty() ? think() : Duration.ZERO);
+      return idle();
+    }
+  }
+}
