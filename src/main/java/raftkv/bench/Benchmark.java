@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine;
@@ -35,9 +34,12 @@ import raftkv.common.RaftSettings;
     sortOptions = false,
     mixinStandardHelpOptions = true,
     description =
-        "Benchmarks a fresh 3-node raftkv cluster: failover, latency, throughput, CLI start.")
+        "Benchmarks a fresh 3-node raftkv cluster: failover, latency, throughput, curves of"
+            + " throughput against outstanding requests and value size, CLI start, and a data set"
+            + " larger than the nodes' heap.")
 public final class Benchmark implements Callable<Integer> {
-  static final Set<String> SECTIONS = Set.of("failover", "latency", "throughput", "cli");
+  static final List<String> SECTIONS =
+      List.of("failover", "latency", "throughput", "curves", "cli", "large");
 
   @Option(names = "--dir", required = true, paramLabel = "DIR",
       description = "Scratch directory, wiped first (only if missing, empty or made by a benchmark).")
@@ -47,16 +49,16 @@ public final class Benchmark implements Callable<Integer> {
       description = "Node N listens on PORT+N (default: ${DEFAULT-VALUE}).")
   int basePort;
 
-  @Option(names = "--kills", defaultValue = "10", paramLabel = "N",
+  @Option(names = "--kills", defaultValue = "30", paramLabel = "N",
       description = "Leader kills in the failover section (default: ${DEFAULT-VALUE}).")
   int kills;
 
-  @Option(names = "--writes", defaultValue = "2000", paramLabel = "N",
+  @Option(names = "--writes", defaultValue = "5000", paramLabel = "N",
       description =
           "Sequential puts, then as many gets, in the latency section (default: ${DEFAULT-VALUE}).")
   int writes;
 
-  @Option(names = "--throughput-ops", defaultValue = "20000", paramLabel = "N",
+  @Option(names = "--throughput-ops", defaultValue = "50000", paramLabel = "N",
       description = "Operations per throughput workload (default: ${DEFAULT-VALUE}).")
   int throughputOps;
 
@@ -87,10 +89,61 @@ public final class Benchmark implements Callable<Integer> {
       description = "Timed CLI runs (default: ${DEFAULT-VALUE}).")
   int cliRuns;
 
+  @Option(names = "--curve-outstanding", split = ",", paramLabel = "N",
+      defaultValue = "1,4,16,64,256",
+      description = "Points of the outstanding-requests curve (default: ${DEFAULT-VALUE}).")
+  List<Integer> curveOutstanding;
+
+  @Option(names = "--curve-value-bytes", split = ",", paramLabel = "B",
+      defaultValue = "100,1024,65536,1048576",
+      description = "Points of the value-size curve (default: ${DEFAULT-VALUE}).")
+  List<Integer> curveValueBytes;
+
+  @Option(names = "--curve-value-outstanding", defaultValue = "16", paramLabel = "N",
+      description = "Outstanding requests on the value-size curve (default: ${DEFAULT-VALUE}).")
+  int curveValueOutstanding;
+
+  @Option(names = "--curve-seconds", defaultValue = "10", paramLabel = "S",
+      description = "How long each point of a curve runs (default: ${DEFAULT-VALUE}).")
+  double curveSeconds;
+
+  @Option(names = "--large-mib", defaultValue = "2048", paramLabel = "MIB",
+      description = "The large section's data set (default: ${DEFAULT-VALUE}).")
+  long largeMib;
+
+  @Option(names = "--large-heap-mib", defaultValue = "256", paramLabel = "MIB",
+      description = "The large section's node heap, -Xmx (default: ${DEFAULT-VALUE}).")
+  int largeHeapMib;
+
+  @Option(names = "--large-value-bytes", defaultValue = "1048576", paramLabel = "B",
+      description = "The large section's value size (default: ${DEFAULT-VALUE}).")
+  int largeValueBytes;
+
+  @Option(names = "--large-outstanding", defaultValue = "4", paramLabel = "N",
+      description = "The large section's writers (default: ${DEFAULT-VALUE}).")
+  int largeOutstanding;
+
+  @Option(names = "--large-sample", defaultValue = "64", paramLabel = "N",
+      description = "Values the large section reads back and checks (default: ${DEFAULT-VALUE}).")
+  int largeSample;
+
   @Option(names = "--sections", split = ",", paramLabel = "S",
-      defaultValue = "failover,latency,throughput,cli",
-      description = "Sections to run, in order (default: ${DEFAULT-VALUE}).")
+      defaultValue = "failover,latency,throughput,curves,cli",
+      description = "Sections to run, in order, of failover, latency, throughput, curves, cli,"
+          + " large (default: ${DEFAULT-VALUE}).")
   List<String> sections;
+
+  @Option(names = "--json", paramLabel = "FILE",
+      description = "Write every figure here as JSON (default: DIR/results.json).")
+  Path json;
+
+  @Option(names = "--svg", paramLabel = "FILE",
+      description = "Draw the failover series here (default: DIR/failover.svg).")
+  Path svg;
+
+  @Option(names = "--commit", defaultValue = "unknown", paramLabel = "ID",
+      description = "The commit measured, for the JSON document.")
+  String commit;
 
   @Option(names = "--out", paramLabel = "FILE",
       description = "Write the markdown here, not to stdout.")
@@ -118,14 +171,19 @@ public final class Benchmark implements Callable<Integer> {
   public Integer call() {
     for (String s : sections) {
       if (!SECTIONS.contains(s)) {
-        err.println(
-            "benchmark: unknown section '" + s + "'; known: failover, latency, throughput, cli");
+        err.println("benchmark: unknown section '" + s + "'; known: " + String.join(", ", SECTIONS));
         return 2;
       }
     }
     if (kills < 1 || writes < 1 || throughputOps < 1 || concurrency < 1 || cliRuns < 1
-        || attemptTimeoutMs < 1 || loadAttemptTimeoutMs < 1 || warmupOps < 1) {
-      err.println("benchmark: every count and timeout must be positive");
+        || attemptTimeoutMs < 1 || loadAttemptTimeoutMs < 1 || warmupOps < 1
+        || curveValueOutstanding < 1 || !(curveSeconds > 0) || largeMib < 1 || largeHeapMib < 16
+        || largeValueBytes < 1 || largeValueBytes > raftkv.kv.Limits.MAX_VALUE_BYTES
+        || largeOutstanding < 1 || largeSample < 1
+        || curveOutstanding.stream().anyMatch(n -> n < 1)
+        || curveValueBytes.stream().anyMatch(n -> n < 1 || n > raftkv.kv.Limits.MAX_VALUE_BYTES)) {
+      err.println("benchmark: every count, size and timeout must be positive (values at most 1 MiB,"
+          + " a heap at least 16 MiB)");
       return 2;
     }
     try {
@@ -168,6 +226,10 @@ public final class Benchmark implements Callable<Integer> {
     List<String> nodeOptions = extraJvmOptions();
     NodeCluster cluster = new NodeCluster(dir, nodeJar, basePort, 3, nodeOptions);
     cluster.checkPortsFree();
+    NodeCluster largeCluster = largeCluster(nodeJar, nodeOptions);
+    if (sections.contains("large")) {
+      largeCluster.checkPortsFree();
+    }
     Path cliPath = cli != null ? cli : Path.of("scripts", "kv_client");
     CliTiming cliTiming =
         new CliTiming(cliPath, dir.resolve("logs").resolve("cli.log"), this::progress);
@@ -176,22 +238,24 @@ public final class Benchmark implements Callable<Integer> {
             () -> {
               cliTiming.close();
               cluster.close();
+              largeCluster.close();
             },
             "benchmark-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
     String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     Report report =
-        new Report(err, results != null ? results : dir.resolve("results.txt"), setup(nodeOptions));
+        new Report(err, results != null ? results : dir.resolve("results.txt"), setup(cluster));
+    Json.Obj meta = meta(cluster, largeCluster);
     try (BenchClient client = new BenchClient()) {
-      for (int id : cluster.ids()) {
-        cluster.start(id);
+      List<String> onMain = sections.stream().filter(x -> !x.equals("large")).toList();
+      if (!onMain.isEmpty()) {
+        startCluster(cluster, client);
       }
-      progress("started nodes on ports " + (basePort + 1) + "-" + (basePort + 3) + " from " + nodeJar
-          + "; data and logs under " + dir);
-      NodeStatus leader = Failover.waitHealthy(cluster, client, null);
-      progress("leader: n" + leader.id() + " in term " + leader.term());
       boolean warm = false;
+      int k = 0;
       for (String section : sections) {
+        k++;
+        progress("== section " + k + " of " + sections.size() + ": " + section);
         switch (section) {
           case "failover" -> failover(cluster, client, report, runId);
           case "latency" -> {
@@ -202,22 +266,59 @@ public final class Benchmark implements Callable<Integer> {
             warm = warmUp(cluster, client, runId, warm);
             throughput(cluster, client, report, runId);
           }
+          case "curves" -> {
+            warm = warmUp(cluster, client, runId, warm);
+            curves(cluster, client, report, runId);
+          }
           case "cli" -> cli(cluster, client, cliPath, cliTiming, report);
+          case "large" -> {
+            cluster.close(); // one cluster at a time on this machine
+            large(largeCluster, client, report, runId);
+          }
           default -> throw new IllegalStateException(section);
         }
       }
     } finally {
       cliTiming.close();
       cluster.close();
+      largeCluster.close();
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException e) {
         // Shutting down already: the hook runs anyway.
       }
     }
+    Path jsonFile = json != null ? json : dir.resolve("results.json");
+    Files.writeString(jsonFile, report.json(meta), StandardCharsets.UTF_8);
+    progress("wrote " + jsonFile);
+    Path svgFile = svg != null ? svg : dir.resolve("failover.svg");
+    java.util.Optional<String> picture =
+        report.failoverSvg("raftkv failover, commit " + commit + ": acknowledged writes of one"
+            + " sequential writer per " + FailoverChart.BIN_MS + " ms; dashed: kill -9 of the"
+            + " leader (orange: a second election round)");
+    if (picture.isPresent()) {
+      Files.writeString(svgFile, picture.get(), StandardCharsets.UTF_8);
+      progress("wrote " + svgFile);
+    }
     return report.markdown();
   }
 
+  private void startCluster(NodeCluster cluster, BenchClient client) throws Exception {
+    for (int id : cluster.ids()) {
+      cluster.start(id);
+    }
+    progress("started nodes on ports " + cluster.endpoint(1).port() + "-"
+        + cluster.endpoint(cluster.size()).port() + " with " + String.join(" ",
+            cluster.jvmOptions()) + "; data and logs under " + dir);
+    NodeStatus leader = Failover.waitHealthy(cluster, client, null);
+    progress("leader: n" + leader.id() + " in term " + leader.term());
+  }
+
+  /** The large section's cluster: its own ports, directory and a small heap. */
+  private NodeCluster largeCluster(Path nodeJar, List<String> nodeOptions) {
+    return new NodeCluster(dir.resolve("large"), nodeJar, basePort + 10, 3, nodeOptions,
+        largeHeapMib);
+  }
 
   private void failover(NodeCluster cluster, BenchClient client, Report report, String runId)
       throws Exception {
@@ -238,57 +339,123 @@ public final class Benchmark implements Callable<Integer> {
     int seq = Math.max(1, warmupOps / 10);
     progress("warm-up (not recorded): " + puts + " puts and " + warmupOps + " linearizable gets with "
         + concurrency + " outstanding, " + seq + " sequential puts and gets");
-    Load load = new Load(cluster);
-    load.concurrent("warm-up", "warm-up", sessions(cluster, client, "bench-warm-" + runId, false),
+    Load load = new Load(cluster, this::progress);
+    load.concurrent("warm-up", "warm-up", 100,
+        sessions(cluster, client, "bench-warm-" + runId, concurrency, false),
         puts, (s, i) -> s.put(Workload.key(i), Workload.VALUE));
-    load.concurrent("warm-up", "warm-up", sessions(cluster, client, "bench-warm-get-" + runId, false),
+    load.concurrent("warm-up", "warm-up", 0,
+        sessions(cluster, client, "bench-warm-get-" + runId, concurrency, false),
         warmupOps, (s, i) -> s.get(Workload.key(i), Consistency.LINEARIZABLE));
     Session s = session(cluster, client, "bench-warm-seq-" + runId, leaderOrFirst(cluster, client));
-    load.sequential("warm-up", "warm-up", s, seq, (x, i) -> x.put(Workload.key(i), Workload.VALUE));
-    load.sequential("warm-up", "warm-up", s, seq,
+    load.sequential("warm-up", "warm-up", 100, s, seq, (x, i) -> x.put(Workload.key(i), Workload.VALUE));
+    load.sequential("warm-up", "warm-up", 0, s, seq,
         (x, i) -> x.get(Workload.key(i), Consistency.LINEARIZABLE));
     return true;
   }
 
   private void latency(NodeCluster cluster, BenchClient client, Report report, String runId)
       throws Exception {
-    Load load = new Load(cluster);
+    Load load = new Load(cluster, this::progress);
     Session s = session(cluster, client, "bench-latency-" + runId, leaderOrFirst(cluster, client));
     progress("latency: " + writes + " sequential puts");
-    Load.Outcome put =
-        load.sequential("put-seq", "put, 1 client sequential", s, writes,
-            (x, i) -> x.put(Workload.key(i), Workload.VALUE));
-    report.add(put);
+    report.add(
+        load.sequential("put-seq", "put, 1 client sequential", 100, s, writes,
+            (x, i) -> x.put(Workload.key(i), Workload.VALUE)));
     progress("latency: " + writes + " sequential linearizable gets");
     report.add(
-        load.sequential("get-lin-seq", "linearizable get, 1 client sequential", s, writes,
+        load.sequential("get-lin-seq", "linearizable get, 1 client sequential", 0, s, writes,
             (x, i) -> x.get(Workload.key(i), Consistency.LINEARIZABLE)));
     // Not asked for, but the floor under the other two: one node answers from its own state.
     progress("latency: " + writes + " sequential stale gets (at the leader)");
     report.add(
-        load.sequential("get-stale-seq", "stale get, 1 client sequential (leader)", s, writes,
+        load.sequential("get-stale-seq", "stale get, 1 client sequential (leader)", 0, s,
+            writes,
             (x, i) -> x.get(Workload.key(i), Consistency.STALE)));
   }
 
   private void throughput(NodeCluster cluster, BenchClient client, Report report, String runId)
       throws Exception {
-    Load load = new Load(cluster);
+    Load load = new Load(cluster, this::progress);
     String n = concurrency + " outstanding";
     progress("throughput: " + throughputOps + " puts, " + n);
     report.add(
-        load.concurrent("put-conc", "put, " + n,
-            sessions(cluster, client, "bench-put-" + runId, false), throughputOps,
+        load.concurrent("put-conc", "put, " + n, 100,
+            sessions(cluster, client, "bench-put-" + runId, concurrency, false), throughputOps,
             (s, i) -> s.put(Workload.key(i), Workload.VALUE)));
     progress("throughput: " + throughputOps + " linearizable gets, " + n);
     report.add(
-        load.concurrent("get-lin-conc", "linearizable get, " + n,
-            sessions(cluster, client, "bench-get-" + runId, false), throughputOps,
+        load.concurrent("get-lin-conc", "linearizable get, " + n, 0,
+            sessions(cluster, client, "bench-get-" + runId, concurrency, false), throughputOps,
             (s, i) -> s.get(Workload.key(i), Consistency.LINEARIZABLE)));
     progress("throughput: " + throughputOps + " stale gets, " + n + ", spread over the nodes");
     report.add(
-        load.concurrent("get-stale-conc", "stale get, " + n + " (all nodes)",
-            sessions(cluster, client, "bench-stale-" + runId, true), throughputOps,
+        load.concurrent("get-stale-conc", "stale get, " + n + " (all nodes)", 0,
+            sessions(cluster, client, "bench-stale-" + runId, concurrency, true), throughputOps,
             (s, i) -> s.get(Workload.key(i), Consistency.STALE)));
+  }
+
+  /** Live values on the value-size curve, at most: the nodes keep the map in their heap. */
+  static final long CURVE_LIVE_BYTES = 64L << 20;
+
+  private void curves(NodeCluster cluster, BenchClient client, Report report, String runId)
+      throws Exception {
+    Load load = new Load(cluster, this::progress);
+    Load.Size size = Load.Size.seconds(curveSeconds);
+    for (int n : curveOutstanding) {
+      progress("curve: puts of 100 B, " + n + " outstanding, for " + size.describe());
+      report.add(Report.OUTSTANDING,
+          load.concurrent("curve-outstanding-" + n, "put, " + n + " outstanding", 100,
+              sessions(cluster, client, "bench-curve-" + n + "-" + runId, n, false), size,
+              (s, i) -> s.put(Workload.key(i), Workload.VALUE)));
+    }
+    for (int bytes : curveValueBytes) {
+      int keys = Workload.keysFor(bytes, CURVE_LIVE_BYTES);
+      String value = Workload.value(bytes, bytes);
+      progress("curve: puts of " + bytes + " B over " + keys + " keys, " + curveValueOutstanding
+          + " outstanding, for " + size.describe());
+      report.add(Report.VALUE_SIZE,
+          load.concurrent("curve-value-" + bytes,
+              "put of " + sizeLabel(bytes) + ", " + curveValueOutstanding + " outstanding, "
+                  + String.format(Locale.ROOT, "%,d", keys) + " keys", bytes,
+              sessions(cluster, client, "bench-value-" + bytes + "-" + runId,
+                  curveValueOutstanding, false), size,
+              (s, i) -> s.put(Workload.key(i, keys), value)));
+    }
+  }
+
+  /** 100 B, 1 KiB, 64 KiB, 1 MiB. */
+  static String sizeLabel(int bytes) {
+    if (bytes >= 1 << 20 && bytes % (1 << 20) == 0) {
+      return (bytes >> 20) + " MiB";
+    }
+    if (bytes >= 1024 && bytes % 1024 == 0) {
+      return (bytes >> 10) + " KiB";
+    }
+    return bytes + " B";
+  }
+
+  private void large(NodeCluster cluster, BenchClient client, Report report, String runId)
+      throws Exception {
+    progress("large: starting a cluster of its own with " + String.join(" ", cluster.jvmOptions()));
+    startCluster(cluster, client);
+    LargeData l = new LargeData(cluster, this::progress);
+    Endpoint leader = leaderOrFirst(cluster, client);
+    int[] round = {0};
+    LargeData.Outcome o =
+        l.run(
+            prefix -> {
+              int count = prefix.endsWith("put") ? largeOutstanding : 1;
+              List<Session> list = new ArrayList<>();
+              for (int i = 0; i < count; i++) {
+                list.add(new Session(client, cluster.endpoints(), leader,
+                    "bench-" + prefix + "-" + runId + "-" + round[0]++ + "-" + i,
+                    LargeData.ATTEMPT_TIMEOUT, LargeData.GIVE_UP));
+              }
+              return list;
+            },
+            largeHeapMib, largeValueBytes, largeMib << 20, largeSample);
+    report.add(o);
+    cluster.close();
   }
 
   private void cli(
@@ -306,16 +473,16 @@ public final class Benchmark implements Callable<Integer> {
   }
 
   /**
-   * {@code concurrency} sessions with client ids of their own: all starting at the leader, or
+   * {@code count} sessions with client ids of their own: all starting at the leader, or
    * spread over the nodes ({@code spread}, for stale reads, which any node answers).
    */
   private List<Session> sessions(
-      NodeCluster cluster, BenchClient client, String prefix, boolean spread)
+      NodeCluster cluster, BenchClient client, String prefix, int count, boolean spread)
       throws InterruptedException {
     Endpoint leader = leaderOrFirst(cluster, client);
     List<Endpoint> nodes = cluster.endpoints();
     List<Session> list = new ArrayList<>();
-    for (int i = 0; i < concurrency; i++) {
+    for (int i = 0; i < count; i++) {
       Endpoint first = spread ? nodes.get(i % nodes.size()) : leader;
       list.add(session(cluster, client, prefix + "-" + i, first));
     }
@@ -353,7 +520,7 @@ public final class Benchmark implements Callable<Integer> {
     return List.of(opts.trim().split("\\s+"));
   }
 
-  private String setup(List<String> nodeOptions) {
+  private String setup(NodeCluster cluster) {
     RaftSettings rs = RaftSettings.fromConfig(ConfigFactory.load());
     String timing =
         String.format(
@@ -362,14 +529,51 @@ public final class Benchmark implements Callable<Integer> {
             rs.electionTimeoutMin().toMillis(), rs.electionTimeoutMax().toMillis(),
             rs.heartbeatInterval().toMillis());
     return "raftkv: 3 nodes on 127.0.0.1 (ports " + (basePort + 1) + "-" + (basePort + 3)
-        + "), fsync on, " + timing
-        + (nodeOptions.isEmpty() ? "" : ", node JVM options `" + String.join(" ", nodeOptions) + "`")
-        + "; one load-generator JVM speaking the client protocol. Keys of 16 B over "
-        + String.format(Locale.ROOT, "%,d", Workload.KEYSPACE)
-        + " keys, values of 100 B. Writes and linearizable reads go to the leader (following"
-        + " not_leader hints), stale reads to all three nodes. Sequential: " + writes
-        + " ops each after a warm-up; " + concurrency + " outstanding: "
-        + String.format(Locale.ROOT, "%,d", throughputOps) + " ops each, " + concurrency
-        + " clients with a client id each.";
+        + "), fsync on, " + timing + "; node JVM flags `" + String.join(" ", cluster.jvmOptions())
+        + "`; one load-generator JVM (`" + String.join(" ", loadGeneratorFlags())
+        + "`) speaking the client protocol. Writes and linearizable reads go to the leader"
+        + " (following not_leader hints), stale reads to all three nodes. Sequential: "
+        + String.format(Locale.ROOT, "%,d", writes) + " ops each after a warm-up; "
+        + concurrency + " outstanding: " + String.format(Locale.ROOT, "%,d", throughputOps)
+        + " ops each, " + concurrency + " clients with a client id each. Curves: "
+        + Stats.Fmt.plain(curveSeconds) + " s per point. Node CPU: user + system time of the"
+        + " three node processes (/proc/PID/stat) per operation; peak RSS: each node's VmHWM"
+        + " (/proc/PID/status), reset at the start of each workload.";
+  }
+
+  /** The load generator's own JVM flags. */
+  private static List<String> loadGeneratorFlags() {
+    return java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> !a.startsWith("-Dlogback"))
+        .toList();
+  }
+
+  /** When, where and how, for the JSON document. */
+  private Json.Obj meta(NodeCluster cluster, NodeCluster largeCluster) {
+    RaftSettings rs = RaftSettings.fromConfig(ConfigFactory.load());
+    return Json.object()
+        .with("started_utc", java.time.Instant.now().toString())
+        .with("commit", commit)
+        .with("machine", Machine.describe())
+        .with("node_jvm_flags", cluster.jvmOptions())
+        .with("large_node_jvm_flags", largeCluster.jvmOptions())
+        .with("load_generator_jvm_flags", loadGeneratorFlags())
+        .with("raft", Json.object()
+            .with("election_timeout_min_ms", rs.electionTimeoutMin().toMillis())
+            .with("election_timeout_max_ms", rs.electionTimeoutMax().toMillis())
+            .with("heartbeat_ms", rs.heartbeatInterval().toMillis()))
+        .with("options", Json.object()
+            .with("sections", sections)
+            .with("kills", kills)
+            .with("sequential_ops", writes)
+            .with("concurrent_ops", throughputOps)
+            .with("concurrency", concurrency)
+            .with("curve_outstanding", curveOutstanding)
+            .with("curve_value_bytes", curveValueBytes)
+            .with("curve_value_outstanding", curveValueOutstanding)
+            .with("curve_seconds", curveSeconds)
+            .with("large_mib", largeMib)
+            .with("large_heap_mib", largeHeapMib)
+            .with("large_value_bytes", largeValueBytes));
   }
 }

@@ -43,13 +43,33 @@ final class Failover {
   /** Steady load before each kill, as the etcd baseline. */
   private static final Duration STEADY = Duration.ofSeconds(1);
 
-  /** One kill; times in milliseconds, NaN when not observed. */
+  /**
+   * One kill; times in milliseconds, NaN when not observed; {@code killAtMs} from the start of the
+   * writer.
+   */
   record Rep(
       int rep, int killed, long oldTerm, long newTerm, double electionLogMs, double electionPollMs,
-      double firstWriteMs, double writeGapMs, double catchUpMs) {}
+      double firstWriteMs, double writeGapMs, double catchUpMs, double killAtMs) {
+
+    /**
+     * Elections it took: the term rises by one per round (pre-vote keeps a round that cannot win
+     * from raising it), so more than 1 means a first round failed (a split vote, say).
+     */
+    long rounds() {
+      return newTerm - oldTerm;
+    }
+  }
+
+  /**
+   * Every acknowledgement of the writer ({@code ackNanos}, when each came back) from {@code
+   * startNanos} to {@code endNanos}, for the picture.
+   */
+  record Series(long startNanos, long endNanos, long[] ackNanos) {}
 
   /** All kills, and the writer's totals. */
-  record Outcome(List<Rep> reps, long acks, long retries, long errors, Duration attemptTimeout) {}
+  record Outcome(
+      List<Rep> reps, long acks, long retries, long errors, Duration attemptTimeout,
+      Series series) {}
 
   private final NodeCluster cluster;
   private final BenchClient client;
@@ -57,6 +77,8 @@ final class Failover {
   private final String clientId;
   private final Consumer<String> progress;
   private final Consumer<Rep> onRep;
+  /** When the writer started: the origin of {@link Rep#killAtMs}. */
+  private long startNanos;
 
   Failover(
       NodeCluster cluster, BenchClient client, Duration attemptTimeout, String clientId,
@@ -73,6 +95,8 @@ final class Failover {
   static final class Writer implements Runnable {
     private final Session session;
     private final List<Session.Ack> acks = new ArrayList<>();
+    private long[] ackTimes = new long[1024];
+    private int ackTimeCount;
     final AtomicLong ackCount = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
@@ -91,6 +115,10 @@ final class Failover {
           if (ack.result().ok()) {
             synchronized (acks) {
               acks.add(ack);
+              if (ackTimeCount == ackTimes.length) {
+                ackTimes = java.util.Arrays.copyOf(ackTimes, 2 * ackTimes.length);
+              }
+              ackTimes[ackTimeCount++] = ack.ackNanos();
             }
             ackCount.incrementAndGet();
             retries.addAndGet(ack.attempts() - 1);
@@ -120,6 +148,13 @@ final class Failover {
         return List.copyOf(acks);
       }
     }
+
+    /** When every acknowledgement so far came back (never cleared). */
+    long[] ackTimes() {
+      synchronized (acks) {
+        return java.util.Arrays.copyOf(ackTimes, ackTimeCount);
+      }
+    }
   }
 
   Outcome run(int kills) throws IOException, InterruptedException {
@@ -131,19 +166,23 @@ final class Failover {
     Writer writer = new Writer(session);
     Thread thread = new Thread(writer, "failover-writer");
     thread.setDaemon(true);
+    startNanos = System.nanoTime();
     thread.start();
     List<Rep> reps = new ArrayList<>();
+    long endNanos;
     try {
       for (int rep = 1; rep <= kills; rep++) {
         reps.add(kill(rep, kills, writer));
       }
       waitHealthy(cluster, client, writer);
     } finally {
+      endNanos = System.nanoTime();
       writer.stop();
       thread.join(TimeUnit.SECONDS.toMillis(35));
     }
     return new Outcome(
-        reps, writer.ackCount.get(), writer.retries.get(), writer.errors.get(), attemptTimeout);
+        reps, writer.ackCount.get(), writer.retries.get(), writer.errors.get(), attemptTimeout,
+        new Series(startNanos, endNanos, writer.ackTimes()));
   }
 
   private Rep kill(int rep, int kills, Writer writer) throws IOException, InterruptedException {
@@ -229,13 +268,14 @@ final class Failover {
 
     Rep r =
         new Rep(rep, killed, oldTerm, newTerm, electionLogMs, electionPollMs, firstWriteMs,
-            writeGapMs, catchUpMs);
+            writeGapMs, catchUpMs, (killNanos - startNanos) / 1e6);
     progress.accept(
         String.format(
             java.util.Locale.ROOT,
-            "failover %d/%d: killed n%d (term %d -> %d): election %s ms (log %s ms),"
+            "failover %d/%d: killed n%d (term %d -> %d%s): election %s ms (log %s ms),"
                 + " first write %s ms, write gap %s ms; restarted, caught up in %s ms",
-            rep, kills, killed, oldTerm, newTerm, Stats.Fmt.ms(electionPollMs),
+            rep, kills, killed, oldTerm, newTerm, newTerm - oldTerm > 1 ? ", 2+ rounds" : "",
+            Stats.Fmt.ms(electionPollMs),
             Stats.Fmt.ms(electionLogMs), Stats.Fmt.ms(firstWriteMs), Stats.Fmt.ms(writeGapMs),
             Stats.Fmt.ms(catchUpMs)));
     onRep.accept(r);

@@ -1,6 +1,8 @@
 package raftkv.bench;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -9,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -31,8 +36,19 @@ public final class NodeCluster implements AutoCloseable {
   private final int size;
   private final List<String> extraJvmOptions;
   private final Process[] processes;
+  private final int heapMib;
+
+  /** scripts/kvstore's -Xmx. */
+  static final int DEFAULT_HEAP_MIB = 512;
 
   public NodeCluster(Path dir, Path jar, int basePort, int size, List<String> extraJvmOptions) {
+    this(dir, jar, basePort, size, extraJvmOptions, DEFAULT_HEAP_MIB);
+  }
+
+  /** The same with a maximum heap of {@code heapMib} (scripts/kvstore's is 512 MiB). */
+  public NodeCluster(
+      Path dir, Path jar, int basePort, int size, List<String> extraJvmOptions, int heapMib) {
+    this.heapMib = heapMib;
     this.dir = dir;
     this.jar = jar;
     this.basePort = basePort;
@@ -98,10 +114,7 @@ public final class NodeCluster implements AutoCloseable {
             .collect(Collectors.joining(","));
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    // As scripts/kvstore: the serial collector, a bounded heap, and an out-of-memory error ends
-    // the process.
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
-    cmd.addAll(extraJvmOptions);
+    cmd.addAll(jvmOptions());
     cmd.addAll(
         List.of(
             "-jar", jar.toString(),
@@ -110,6 +123,19 @@ public final class NodeCluster implements AutoCloseable {
             "--peers", peers,
             "--data-dir", dir.resolve("data").resolve("node-" + id).toString()));
     return cmd;
+  }
+
+  /**
+   * The nodes' JVM flags: as scripts/kvstore, the serial collector, a bounded heap, and an
+   * out-of-memory error ends the process; then the extra ones (a later -Xmx wins).
+   */
+  public List<String> jvmOptions() {
+    List<String> opts =
+        new ArrayList<>(
+            List.of("-XX:+UseSerialGC", "-Xms" + Math.min(64, heapMib) + "m", "-Xmx" + heapMib + "m",
+                "-XX:+ExitOnOutOfMemoryError"));
+    opts.addAll(extraJvmOptions);
+    return opts;
   }
 
   public void start(int id) throws IOException {
@@ -172,6 +198,66 @@ public final class NodeCluster implements AutoCloseable {
       }
     }
     return total;
+  }
+
+  /**
+   * Resets each running node's peak resident memory to its current one, so that {@link
+   * #peakRssMib} covers what follows (see {@link ProcStat#resetPeak}).
+   */
+  void resetPeakRss() {
+    for (int id : ids()) {
+      Process p = processes[id];
+      if (p != null) {
+        ProcStat.resetPeak(p.pid());
+      }
+    }
+  }
+
+  /** Each node's peak resident memory (VmHWM) in MiB, in node order; NaN for one not running. */
+  List<Double> peakRssMib() {
+    List<Double> out = new ArrayList<>();
+    for (int id : ids()) {
+      Process p = processes[id];
+      OptionalLong kib = p == null ? OptionalLong.empty() : ProcStat.peakRssKib(p.pid());
+      out.add(kib.isPresent() ? kib.getAsLong() / 1024.0 : Double.NaN);
+    }
+    return out;
+  }
+
+  /** The ids of nodes that were started and have exited since, without being killed by us. */
+  List<Integer> exited() {
+    return ids().stream()
+        .filter(id -> processes[id] != null && !processes[id].isAlive())
+        .toList();
+  }
+
+  /**
+   * The last line of node {@code id}'s log (its last 64 KiB) matching {@code regex}, trimmed to
+   * 200 characters: why a node exited.
+   */
+  Optional<String> lastLogLineMatching(int id, String regex) {
+    Pattern p = Pattern.compile(regex);
+    try (RandomAccessFile f = new RandomAccessFile(log(id).toFile(), "r")) {
+      long from = Math.max(0, f.length() - 65536);
+      byte[] b = new byte[(int) (f.length() - from)];
+      f.seek(from);
+      f.readFully(b);
+      String[] lines = new String(b, StandardCharsets.UTF_8).split("\n");
+      for (int i = lines.length - 1; i >= 0; i--) {
+        if (p.matcher(lines[i]).find()) {
+          String l = lines[i].strip();
+          return Optional.of(l.length() > 200 ? l.substring(0, 200) + "..." : l);
+        }
+      }
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    return Optional.empty();
+  }
+
+  /** The exit status of node {@code id}, which has exited. */
+  int exitValue(int id) {
+    return processes[id].exitValue();
   }
 
   /** Kills every node still running, by PID; safe to call more than once, from any thread. */

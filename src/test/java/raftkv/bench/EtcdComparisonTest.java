@@ -10,9 +10,16 @@ class EtcdComparisonTest {
       List.of(
           "RESULT put-seq        run=1 ops=5000 secs=4.01 ops_s=1245 p50_ms=0.770",
           "SUMMARY (median [min-max] over 3 runs)",
-          "SUMMARY put-seq        ops_s=1250 [1200-1290] p50_ms=0.80 [0.75-0.90] p99_ms=2.00 [1.9-2.1]",
+          "SUMMARY put-seq        ops_s=1250 [1200-1290] p50_ms=0.80 [0.75-0.90] p99_ms=2.00 [1.9-2.1]"
+              + " etcd_cpu_us_op=900 [880-950] foreign_cpu_pct=1 [0-2]",
           "SUMMARY put-async      ops_s=10000 [9000-11000] p50_ms=5.80 [5.1-6.0]",
-          "SUMMARY get-lin-seq    ops_s=2000 [1900-2100] p50_ms=0.40 [0.38-0.41]");
+          "SUMMARY get-lin-seq    ops_s=2000 [1900-2100] p50_ms=0.40 [0.38-0.41]",
+          "SUMMARY get-ser-async  ops_s=20000 [19000-21000] p50_ms=3.00 [2.9-3.1]");
+
+  static final List<String> LEADER =
+      List.of(
+          "SUMMARY put-seq        ops_s=1500 [1400-1600] p50_ms=0.60 [0.55-0.70] p99_ms=1.50 [1.4-1.6]",
+          "SUMMARY put-async      ops_s=13000 [12000-14000] p50_ms=4.00 [3.9-4.1] p99_ms=15.00 [14-16]");
 
   static final List<String> FAILOVER =
       List.of(
@@ -28,11 +35,15 @@ class EtcdComparisonTest {
   static final List<String> OURS =
       List.of(
           "started nodes",
-          "RESULT name=put-seq ops=2000 errors=0 retries=0 secs=2 ops_s=1000 p50_ms=1 p99_ms=3",
-          "RESULT name=put-conc ops=20000 errors=0 retries=0 secs=2 ops_s=5000 p50_ms=10",
+          "RESULT name=put-seq ops=2000 errors=0 retries=0 secs=2 ops_s=1000 p50_ms=1 p99_ms=3"
+              + " node_cpu_us_per_op=1800",
+          "RESULT name=put-conc ops=20000 errors=0 retries=0 secs=2 ops_s=19500 p50_ms=10 p99_ms=12",
           "RESULT name=get-lin-seq ops=2000 errors=0 retries=0 secs=1 ops_s=2000 p50_ms=0.5",
+          "RESULT name=get-stale-conc ops=2000 errors=0 retries=0 secs=1 ops_s=21000 p50_ms=2",
           "RESULT name=failover-election-poll n=10 min_ms=150 median_ms=220 p90_ms=300 max_ms=410",
-          "RESULT name=failover-first-write n=10 min_ms=160 median_ms=330 p90_ms=400 max_ms=840");
+          "RESULT name=failover-first-write n=10 min_ms=160 median_ms=330 p90_ms=400 max_ms=840",
+          "RESULT name=failover-writer acks=100 retries=3 errors=0 attempt_timeout_ms=50"
+              + " second_rounds=2");
 
   @Test
   void readsTheBaselinesMediansAndReps() {
@@ -44,26 +55,65 @@ class EtcdComparisonTest {
   }
 
   @Test
-  void rendersRatiosOursOverEtcd() {
+  void rendersRatiosOursOverEtcdWithTheDirectionAndTheTarget() {
     String md =
-        EtcdComparison.render(EtcdComparison.parseResults(OURS), BENCH, FAILOVER);
+        EtcdComparison.render(EtcdComparison.parseResults(OURS), BENCH, LEADER, FAILOVER);
     assertThat(md)
         .contains("pooled over 3 kills")
-        .contains("| put, 1 client sequential: p50 ms | 1.00 | 0.80 | 1.25 |")
-        .contains("| put, 1 client sequential: ops/s | 1,000 | 1,250 | 0.80 |")
-        .contains("| put, 64 outstanding: ops/s | 5,000 | 10,000 | 0.50 |")
-        .contains("| linearizable get, 1 client: p50 ms | 0.50 | 0.40 | 1.25 |")
-        .contains("| linearizable get, 64 outstanding: ops/s | n/a | n/a | n/a |")
-        .contains("| failover election (poll): median ms | 220 | 210 | 1.05 |")
-        .contains("| failover election (poll): max ms | 410 | 410 | 1.00 |")
-        .contains("| failover first write: median ms | 330 | 220 | 1.50 |")
-        .contains("| failover first write: max ms | 840 | 420 | 2.00 |")
+        .contains("| measure | raftkv | etcd | etcd client | raftkv/etcd | better | target |")
+        // the leader-only run where the baseline has it
+        .contains("| put, 1 client sequential: p50 ms | 1.00 | 0.60 | leader only | 1.67 | lower"
+            + " | <= 1.00 **missed** |")
+        .contains("| put, 1 client sequential: ops/s | 1,000 | 1,500 | leader only | 0.67 | higher"
+            + " |  |")
+        .contains("| put, 1 client sequential: node CPU µs/op (3 nodes) | 1,800 | 900 | all members"
+            + " | 2.00 | lower | <= 1.00 **missed** |")
+        .contains("| put, 64 outstanding: ops/s | 19,500 | 13,000 | leader only | 1.50 | higher"
+            + " | >= 1.50 met |")
+        .contains("| put, 64 outstanding: p99 ms | 12.0 | 15.0 | leader only | 0.80 | lower"
+            + " | <= 1.00 met |")
+        .contains("| put, 64 outstanding: ops/s | 19,500 | 10,000 | all members | 1.95 | higher |  |")
+        .contains("| linearizable get, 1 client: p50 ms | 0.50 | 0.40 | all members | 1.25 | lower"
+            + " |  |")
+        .contains("| linearizable get, 64 outstanding: ops/s | n/a | n/a | all members | n/a"
+            + " | higher | >= 1.50 |")
+        .contains("| stale (serializable) get, 64 outstanding: ops/s | 21,000 | 20,000 | all members"
+            + " | 1.05 | higher | >= 1.00 met |")
+        .contains("| failover, kill -> new leader: median ms | 220 | 210 | all members | 1.05 | lower"
+            + " | <= 1.00 **missed** |")
+        .contains("| failover, kill -> new leader: max ms | 410 | 410 | all members | 1.00 | lower"
+            + " | <= 1.00 met |")
+        .contains("| failover, kill -> first acknowledged write: median ms | 330 | 220 |")
+        .contains("| failover, kill -> first acknowledged write: max ms | 840 | 420 | all members"
+            + " | 2.00 |")
+        .contains("| failover: kills that needed a second election round, % | 20 | 0 |")
         .doesNotContain("Missing");
   }
 
   @Test
+  void readsTheTermJumps() {
+    assertThat(EtcdComparison.parseEtcdTermJumps(FAILOVER)).containsExactly(1, 1, 1);
+  }
+
+  @Test
+  void writesJsonWithOurDocumentAndEveryRow() {
+    String json =
+        EtcdComparison.json("{\"schema\": \"raftkv-bench/1\"}\n",
+            EtcdComparison.parseResults(OURS), BENCH, LEADER, FAILOVER);
+    assertThat(json)
+        .startsWith("{\n  \"raftkv\": {\"schema\": \"raftkv-bench/1\"},\n  \"etcd_comparison\": [")
+        .contains("\"measure\": \"put, 64 outstanding: ops/s\",\n      \"raftkv\": 19500,\n"
+            + "      \"etcd\": 13000,\n      \"etcd_client\": \"leader only\",\n"
+            + "      \"ratio_raftkv_over_etcd\": 1.5,\n      \"better\": \"higher\",\n"
+            + "      \"target_ratio\": 1.5,\n      \"target\": \"met\"")
+        .contains("\"target\": null");
+  }
+
+  @Test
   void saysWhatIsMissing() {
-    String md = EtcdComparison.render(EtcdComparison.parseResults(OURS), List.of(), List.of());
-    assertThat(md).contains("Missing from this sitting's etcd results: bench.txt failover.txt");
+    String md =
+        EtcdComparison.render(EtcdComparison.parseResults(OURS), List.of(), List.of(), List.of());
+    assertThat(md)
+        .contains("Missing from this sitting's etcd results: bench.txt bench-leader.txt failover.txt");
   }
 }
