@@ -8,8 +8,6 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Props;
-import akka.actor.typed.eventstream.EventStream;
-import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.Config;
 import java.time.Clock;
 import java.time.Duration;
@@ -102,7 +100,7 @@ public final class SimCluster implements AutoCloseable {
   /** When the cluster started: its clock counts from here, so a run never depends on what ran before. */
   private final Duration origin;
 
-  /** Every term any node entered as candidate (from the nodes' announcements). */
+  /** Every term in which some node stood as candidate (asked for votes). */
   public final Set<Long> candidateTerms = ConcurrentHashMap.newKeySet();
 
   public SimCluster(ActorTestKit kit, int size, long seed, RaftSettings settings) {
@@ -125,7 +123,12 @@ public final class SimCluster implements AutoCloseable {
       disks[i] = new SimDisk(i, checker);
       refs.add(null);
     }
-    kit.spawn(roleWatcher(), "roles-" + clusterNo);
+    // A candidate asks for votes: seen as it is sent, so the record is complete at every step.
+    net.observe((from, m) -> {
+      if (m instanceof RaftNode.RequestVote rv) {
+        candidateTerms.add(rv.term());
+      }
+    });
     for (int i = 0; i < size; i++) {
       start(i);
     }
@@ -155,20 +158,6 @@ public final class SimCluster implements AutoCloseable {
 
   public SimCluster(ActorTestKit kit, int size, long seed) {
     this(kit, size, seed, RaftSettings.defaults());
-  }
-
-  private Behavior<RaftNode.RoleChanged> roleWatcher() {
-    return Behaviors.setup(ctx -> {
-      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(RaftNode.RoleChanged.class, ctx.getSelf()));
-      return Behaviors.receive(RaftNode.RoleChanged.class)
-          .onMessage(RaftNode.RoleChanged.class, m -> {
-            if (endpoints.contains(m.node()) && m.role().equals("candidate")) {
-              candidateTerms.add(m.term());
-            }
-            return Behaviors.same();
-          })
-          .build();
-    });
   }
 
   public int size() {
