@@ -359,6 +359,30 @@ class RaftScenarioTest {
   }
 
   @Test
+  void aNodeBackFromAFailedSyncMakesItsLogDurableBeforeCountingTowardACommit() {
+    try (SimCluster c = new SimCluster(kit, 3, 1125)) {
+      c.writeOk("w", 1, new Op.Put("k", "before"));
+      int leader = c.awaitLeader(SECOND);
+      int follower = (leader + 1) % 3;
+      int away = (leader + 2) % 3;
+      c.net.isolate(c.endpoint(away), c.endpoints);
+      c.disk(follower).failSyncs(true);
+      // The follower writes the entry, its sync fails, it stops: the entry is on its disk, unsynced.
+      Inbox<Reply> reply = c.write(leader, "w", 2, new Op.Put("k", "after"));
+      c.advance(Duration.ofMillis(20));
+      assertThat(c.isUp(follower)).isFalse();
+      assertThat(reply.poll()).isEmpty();
+      // Back on a working disk, it completes the leader's majority: the entry must be durable on
+      // it before it counts (the cluster checks that every committed entry is synced on a majority).
+      c.disk(follower).failSyncs(false);
+      c.start(follower);
+      assertThat(c.await(reply, SECOND)).hasValueSatisfying(r -> assertThat(r.result().ok()).isTrue());
+      long index = c.status(leader).commitIndex();
+      assertThat(c.disk(follower).durableEntry(index)).isPresent();
+    }
+  }
+
+  @Test
   void powerFailuresOfEveryNodeKeepEveryAcknowledgedWrite() {
     try (SimCluster c = new SimCluster(kit, 3, 1131)) {
       for (int i = 1; i <= 20; i++) {
