@@ -74,13 +74,18 @@ final class Report {
     add(WORKLOADS, o);
   }
 
+  /** The nodes' peak resident memory as RESULT fields: {@code rss_peak_mib_n1=...} for each node. */
+  private static String rssFields(List<Double> peakRssMib) {
+    StringBuilder rss = new StringBuilder();
+    for (int i = 0; i < peakRssMib.size(); i++) {
+      rss.append(" rss_peak_mib_n").append(i + 1).append('=').append(Fmt.plain(Math.rint(peakRssMib.get(i))));
+    }
+    return rss.toString();
+  }
+
   void add(String group, Load.Outcome o) {
     loads.get(group).add(o);
-    StringBuilder rss = new StringBuilder();
-    for (int i = 0; i < o.peakRssMib().size(); i++) {
-      rss.append(" rss_peak_mib_n").append(i + 1).append('=')
-          .append(Fmt.plain(Math.rint(o.peakRssMib().get(i))));
-    }
+    String rss = rssFields(o.peakRssMib());
     result(
         String.format(
             Locale.ROOT,
@@ -135,11 +140,7 @@ final class Report {
 
   void add(LargeData.Outcome o) {
     large = o;
-    StringBuilder rss = new StringBuilder();
-    for (int i = 0; i < o.peakRssMib().size(); i++) {
-      rss.append(" rss_peak_mib_n").append(i + 1).append('=')
-          .append(Fmt.plain(Math.rint(o.peakRssMib().get(i))));
-    }
+    String rss = rssFields(o.peakRssMib());
     result(
         String.format(
             Locale.ROOT,

@@ -74,6 +74,11 @@ final class SimHistory {
     return !busy.isEmpty();
   }
 
+  /** Operations completed so far. */
+  int size() {
+    return ops.size();
+  }
+
   List<Operation> operations() {
     return List.copyOf(ops);
   }

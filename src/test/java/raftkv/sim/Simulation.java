@@ -374,13 +374,14 @@ final class Simulation {
     clients.forEach(c -> c.tell(SimClient.Quiesce.INSTANCE));
     awaitClientsIdle();
     String[] keys = SimWorkload.keys();
-    int before = history.operations().size();
+    int before = history.size();
     clients.get(0).tell(new SimClient.Script(Arrays.stream(keys).map(SimWorkload.Next::get).toList()));
     Duration deadline = cluster.now().plus(SETTLE);
-    while (history.operations().size() < before + keys.length && cluster.now().compareTo(deadline) < 0) {
+    while (history.size() < before + keys.length && cluster.now().compareTo(deadline) < 0) {
       cluster.advance(SimCluster.STEP);
     }
-    List<Operation> finalReads = history.operations().subList(before, history.operations().size());
+    List<Operation> all = history.operations();
+    List<Operation> finalReads = all.subList(before, all.size());
     if (finalReads.size() < keys.length || finalReads.stream().anyMatch(o -> o.outcome() != Outcome.OK)) {
       failures.add("after healing, final reads failed: " + finalReads + " " + cluster.statuses());
     }
