@@ -1,5 +1,6 @@
 package raftkv.bench;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
@@ -15,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.raft.ArteryTransport;
 import raftkv.raft.RaftNode;
@@ -36,7 +37,7 @@ import raftkv.client.ClientConfig;
 final class BenchClient implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final akka.actor.ActorSystem classic;
-  private final Map<Endpoint, CompletableFuture<ActorRef<RaftNode.Command>>> refs =
+  private final Map<Endpoint, CompletableFuture<ActorRef<NodeMessage>>> refs =
       new ConcurrentHashMap<>();
 
   BenchClient() {
@@ -95,12 +96,12 @@ final class BenchClient implements AutoCloseable {
       Function<ActorRef<T>, ClientProtocol.Request> request,
       Duration resolveTimeout,
       Duration answerTimeout) {
-    CompletableFuture<ActorRef<RaftNode.Command>> ref =
+    CompletableFuture<ActorRef<NodeMessage>> ref =
         refs.computeIfAbsent(node, n -> resolve(n, resolveTimeout));
     CompletableFuture<T> answer =
         ref.thenCompose(
             r ->
-                AskPattern.<RaftNode.Command, T>ask(
+                AskPattern.<NodeMessage, T>ask(
                         r, replyTo -> request.apply(replyTo), answerTimeout, system.scheduler())
                     .toCompletableFuture());
     answer.whenComplete(
@@ -112,11 +113,11 @@ final class BenchClient implements AutoCloseable {
     return answer;
   }
 
-  private CompletableFuture<ActorRef<RaftNode.Command>> resolve(Endpoint node, Duration timeout) {
+  private CompletableFuture<ActorRef<NodeMessage>> resolve(Endpoint node, Duration timeout) {
     return ArteryTransport.select(classic, node)
         .resolveOne(timeout)
         .toCompletableFuture()
-        .thenApply(Adapter::<RaftNode.Command>toTyped);
+        .thenApply(Adapter::<NodeMessage>toTyped);
   }
 
   @Override

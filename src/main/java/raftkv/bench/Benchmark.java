@@ -17,8 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 
@@ -178,10 +178,10 @@ public final class Benchmark implements Callable<Integer> {
     if (kills < 1 || writes < 1 || throughputOps < 1 || concurrency < 1 || cliRuns < 1
         || attemptTimeoutMs < 1 || loadAttemptTimeoutMs < 1 || warmupOps < 1
         || curveValueOutstanding < 1 || !(curveSeconds > 0) || largeMib < 1 || largeHeapMib < 16
-        || largeValueBytes < 1 || largeValueBytes > raftkv.kv.Limits.MAX_VALUE_BYTES
+        || largeValueBytes < 1 || largeValueBytes > raftkv.api.Limits.MAX_VALUE_BYTES
         || largeOutstanding < 1 || largeSample < 1
         || curveOutstanding.stream().anyMatch(n -> n < 1)
-        || curveValueBytes.stream().anyMatch(n -> n < 1 || n > raftkv.kv.Limits.MAX_VALUE_BYTES)) {
+        || curveValueBytes.stream().anyMatch(n -> n < 1 || n > raftkv.api.Limits.MAX_VALUE_BYTES)) {
       err.println("benchmark: every count, size and timeout must be positive (values at most 1 MiB,"
           + " a heap at least 16 MiB)");
       return 2;

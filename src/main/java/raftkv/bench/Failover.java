@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.common.Endpoint;
 
 /**

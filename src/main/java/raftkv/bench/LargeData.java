@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
-import raftkv.client.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Consistency;
 
 /**
  * A data set larger than the nodes' heap: a cluster of its own whose nodes run with a small heap

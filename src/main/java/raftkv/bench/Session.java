@@ -14,13 +14,13 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /**
  * One sequential client of the benchmark: its own client id, one request at a time, each write

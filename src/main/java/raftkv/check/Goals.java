@@ -4,7 +4,7 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import raftkv.kv.ErrorCode;
+import raftkv.api.ErrorCode;
 import raftkv.kv.KvStateMachine;
 
 /**

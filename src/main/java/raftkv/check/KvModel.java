@@ -2,7 +2,7 @@ package raftkv.check;
 
 import java.util.Objects;
 import java.util.Optional;
-import raftkv.kv.ErrorCode;
+import raftkv.api.ErrorCode;
 import raftkv.kv.KvStateMachine;
 
 /**

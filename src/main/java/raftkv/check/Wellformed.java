@@ -1,7 +1,7 @@
 package raftkv.check;
 
 import java.util.Set;
-import raftkv.kv.ErrorCode;
+import raftkv.api.ErrorCode;
 
 /** The checks an {@link Operation} must pass before the checker reads it. */
 final class Wellformed {

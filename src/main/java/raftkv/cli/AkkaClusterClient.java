@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
 import raftkv.client.ClientActor;
 import raftkv.client.ClientConfig;
 import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.client.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Consistency;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 import raftkv.raft.ArteryTransport;
 
 /**

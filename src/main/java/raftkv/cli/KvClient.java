@@ -28,12 +28,12 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.client.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Consistency;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Limits;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /**
  * {@code kv_client}: one command against the cluster (or a {@code shell} of them), printed as text

@@ -1,5 +1,6 @@
 package raftkv.cli;
 
+import raftkv.common.NodeMessage;
 import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
@@ -57,13 +58,13 @@ public final class NodeGuardian {
    * transport needs); it runs once, in the guardian's setup.
    */
   public static Behavior<Command> create(
-      int nodeId, Function<ActorSystem<Void>, Behavior<RaftNode.Command>> node) {
+      int nodeId, Function<ActorSystem<Void>, Behavior<NodeMessage>> node) {
     return Behaviors.withMdc(
         Command.class,
         Map.of("nodeId", "n" + nodeId),
         Behaviors.setup(
             ctx -> {
-              ActorRef<RaftNode.Command> ref =
+              ActorRef<NodeMessage> ref =
                   ctx.spawn(
                       supervised(node.apply(ctx.getSystem())),
                       ArteryTransport.NODE_ACTOR_NAME,
@@ -86,7 +87,7 @@ public final class NodeGuardian {
         .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2));
   }
 
-  private static Behavior<Command> running(ActorContext<Command> ctx, ActorRef<RaftNode.Command> node) {
+  private static Behavior<Command> running(ActorContext<Command> ctx, ActorRef<NodeMessage> node) {
     return Behaviors.receive(Command.class)
         .onMessage(
             StopNode.class,

@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.Optional;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor.NodeView;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /**
  * How {@code kv_client} prints results: one JSON line each with {@code --json}, or text for people.

@@ -1,5 +1,8 @@
 package raftkv.kv;
 
+import raftkv.api.Op;
+import raftkv.api.Limits;
+
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;

@@ -1,5 +1,7 @@
 package raftkv.kv;
 
+import raftkv.api.Result;
+
 /**
  * A 64-bit FNV-1a hash finished with the SplitMix64 mixer, for replica digests. Stable across JVMs
  * (unlike {@code hashCode} of most types); not cryptographic.

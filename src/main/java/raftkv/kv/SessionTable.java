@@ -1,5 +1,9 @@
 package raftkv.kv;
 
+import raftkv.api.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
+
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;

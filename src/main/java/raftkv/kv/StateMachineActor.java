@@ -1,5 +1,8 @@
 package raftkv.kv;
 
+import raftkv.api.Result;
+import raftkv.api.ErrorCode;
+
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -11,8 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.storage.EntryType;

@@ -8,7 +8,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.storage.LogEntry;
 

@@ -2,6 +2,8 @@ package raftkv.raft;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.BehaviorInterceptor;
+import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.eventstream.EventStream;
@@ -20,17 +22,18 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.slf4j.Logger;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.PeerStatus;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.PeerStatus;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.CborSerializable;
 import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 import raftkv.common.RaftSettings;
 import raftkv.kv.CommandCodec;
 import raftkv.kv.KvCommand;
-import raftkv.kv.Limits;
-import raftkv.kv.Result;
+import raftkv.api.Limits;
+import raftkv.api.Result;
 import raftkv.kv.StateMachineActor;
 import raftkv.raft.LeaderState.FollowerRead;
 import raftkv.raft.LeaderState.LocalRead;
@@ -64,11 +67,14 @@ import raftkv.storage.RaftStorage;
  */
 public final class RaftNode {
 
-  /** Everything the node's actor accepts. */
+  /** Everything the node's actor handles: peer messages, client requests (wrapped), its own ticks. */
   public interface Command {}
 
+  /** A client request, as it came through the door. */
+  private record FromClient(ClientProtocol.Request request) implements Command {}
+
   /** A Raft RPC or reply between nodes. {@code from} identifies the member; {@code fromId} labels it. */
-  public sealed interface PeerMessage extends Command, CborSerializable
+  public sealed interface PeerMessage extends Command, NodeMessage, CborSerializable
       permits PreVote,
           PreVoteReply,
           RequestVote,
@@ -231,14 +237,15 @@ public final class RaftNode {
    * The node's behavior. {@code random} draws election timeouts and {@code clock} stamps commands
    * for session expiry; tests inject both.
    */
-  public static Behavior<Command> create(
+  public static Behavior<NodeMessage> create(
       ClusterConfig cluster,
       RaftSettings settings,
       RaftStorage storage,
       Transport transport,
       Clock clock,
       Random random) {
-    return Behaviors.withMdc(
+    Behavior<Command> node =
+        Behaviors.withMdc(
         Command.class,
         Map.of("nodeId", "n" + cluster.selfId()),
         Behaviors.setup(
@@ -247,6 +254,26 @@ public final class RaftNode {
                     timers ->
                         new RaftNode(ctx, timers, cluster, settings, storage, transport, clock, random)
                             .start())));
+    return Behaviors.intercept(Door::new, node).narrow();
+  }
+
+  /** The door: client requests are wrapped; peer messages and the node's own ticks pass as they are. */
+  private static final class Door extends BehaviorInterceptor<Object, Command> {
+    Door() {
+      super(Object.class);
+    }
+
+    @Override
+    public Behavior<Command> aroundReceive(
+        TypedActorContext<Object> ctx, Object msg, ReceiveTarget<Command> target) {
+      if (msg instanceof ClientProtocol.Request r) {
+        return target.apply(ctx, new FromClient(r));
+      }
+      if (msg instanceof Command c) {
+        return target.apply(ctx, c);
+      }
+      return Behaviors.unhandled();
+    }
   }
 
   private RaftNode(
@@ -354,9 +381,17 @@ public final class RaftNode {
           leaderHeardRecently = false;
           return Behaviors.same();
         })
-        .onMessage(ClientProtocol.Write.class, m -> onWrite(s, r, m))
-        .onMessage(ClientProtocol.Read.class, m -> onRead(s, r, m))
-        .onMessage(ClientProtocol.GetStatus.class, m -> onStatus(s, r, m));
+        .onMessage(FromClient.class, m -> onClient(s, r, m.request()));
+  }
+
+  private Behavior<Command> onClient(NodeState s, Role r, ClientProtocol.Request request) {
+    if (request instanceof ClientProtocol.Write w) {
+      return onWrite(s, r, w);
+    }
+    if (request instanceof ClientProtocol.Read rd) {
+      return onRead(s, r, rd);
+    }
+    return onStatus(s, r, (ClientProtocol.GetStatus) request);
   }
 
   /**

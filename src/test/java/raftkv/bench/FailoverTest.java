@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import raftkv.kv.Result;
+import raftkv.api.Result;
 
 class FailoverTest {
   static final long MS = 1_000_000;

@@ -7,8 +7,8 @@ import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
 import raftkv.kv.KvCommand;
 import raftkv.kv.KvStateMachine;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /**
  * Linearizable histories by construction: the operations run one by one on a real {@link

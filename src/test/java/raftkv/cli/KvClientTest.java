@@ -18,12 +18,12 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor.NodeView;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /** The CLI without a cluster: parsing, sessions, output shapes and exit codes. */
 class KvClientTest {

@@ -1,5 +1,6 @@
 package raftkv.cli;
 
+import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.Done;
@@ -29,16 +30,16 @@ class NodeGuardianTest {
   }
 
   /** A node's start-up, as the fake node reports it. */
-  record Started(ActorRef<RaftNode.Command> self, String thread) {}
+  record Started(ActorRef<NodeMessage> self, String thread) {}
 
-  record Fail(RuntimeException exception) implements RaftNode.Command {}
+  record Fail(RuntimeException exception) implements NodeMessage {}
 
   /** Reports each (re)start, and throws what it is told to. */
-  static Behavior<RaftNode.Command> fakeNode(ActorRef<Started> started) {
+  static Behavior<NodeMessage> fakeNode(ActorRef<Started> started) {
     return Behaviors.setup(
         ctx -> {
           started.tell(new Started(ctx.getSelf(), Thread.currentThread().getName()));
-          return Behaviors.receive(RaftNode.Command.class)
+          return Behaviors.receive(NodeMessage.class)
               .onMessage(
                   Fail.class,
                   m -> {
@@ -61,7 +62,7 @@ class NodeGuardianTest {
   void storageFailureStopsTheNodeAndShutsTheSystemDown() throws Exception {
     TestProbe<Started> started = kit.createTestProbe();
     kit.spawn(NodeGuardian.create(1, sys -> fakeNode(started.ref())), "guardian");
-    ActorRef<RaftNode.Command> node = started.receiveMessage().self();
+    ActorRef<NodeMessage> node = started.receiveMessage().self();
 
     LoggingTestKit.error("Node stopped: /data/n1: write failed: disk full; shutting down")
         .expect(
@@ -81,7 +82,7 @@ class NodeGuardianTest {
     TestProbe<Started> started = kit.createTestProbe();
     ActorRef<NodeGuardian.Command> guardian =
         kit.spawn(NodeGuardian.create(1, sys -> fakeNode(started.ref())), "guardian");
-    ActorRef<RaftNode.Command> node = started.receiveMessage().self();
+    ActorRef<NodeMessage> node = started.receiveMessage().self();
 
     node.tell(new Fail(new IllegalStateException("a bug")));
     Started again = started.receiveMessage(NodeGuardian.MAX_BACKOFF.plusSeconds(2));

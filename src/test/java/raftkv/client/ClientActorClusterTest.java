@@ -17,12 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor.NodeView;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 import raftkv.raft.ArteryTransport;
 import raftkv.testkit.RemoteCluster;
 

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.Reply;
-import raftkv.kv.Op;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.Op;
 
 /**
  * Three node processes on 127.0.0.1: the leader killed with {@code kill -9} and restarted with the

@@ -1,5 +1,6 @@
 package raftkv.it;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
@@ -11,11 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.kv.Op;
+import raftkv.api.Op;
 import raftkv.raft.ArteryTransport;
 import raftkv.raft.RaftNode;
 
@@ -40,14 +41,14 @@ public final class RemoteTestClient implements AutoCloseable {
                 .resolve());
   }
 
-  private <T> Optional<T> ask(Endpoint node, Function<ActorRef<T>, RaftNode.Command> request, Duration timeout) {
+  private <T> Optional<T> ask(Endpoint node, Function<ActorRef<T>, NodeMessage> request, Duration timeout) {
     try {
       akka.actor.ActorRef classic =
           ArteryTransport.select(Adapter.toClassic(system), node)
               .resolveOne(timeout)
               .toCompletableFuture()
               .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
-      ActorRef<RaftNode.Command> ref = Adapter.toTyped(classic);
+      ActorRef<NodeMessage> ref = Adapter.toTyped(classic);
       CompletionStage<T> answer =
           AskPattern.ask(ref, request::apply, timeout, system.scheduler());
       return Optional.of(answer.toCompletableFuture().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS));

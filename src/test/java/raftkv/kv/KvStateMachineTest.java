@@ -1,5 +1,10 @@
 package raftkv.kv;
 
+import raftkv.api.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Limits;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

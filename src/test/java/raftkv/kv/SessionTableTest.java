@@ -1,5 +1,8 @@
 package raftkv.kv;
 
+import raftkv.api.Result;
+import raftkv.api.ErrorCode;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package raftkv.raft;
 
+import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -15,11 +16,11 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.kv.Op;
+import raftkv.api.Op;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.storage.RaftStorage;
@@ -65,7 +66,7 @@ class NodeRestartTest {
     @Override public void close() {}
   }
 
-  private static Reply ask(ActorRef<RaftNode.Command> node, java.util.function.Function<ActorRef<Reply>, RaftNode.Command> m) {
+  private static Reply ask(ActorRef<NodeMessage> node, java.util.function.Function<ActorRef<Reply>, NodeMessage> m) {
     TestProbe<Reply> p = kit.createTestProbe(Reply.class);
     node.tell(m.apply(p.ref()));
     return p.receiveMessage(Duration.ofSeconds(5));
@@ -75,7 +76,7 @@ class NodeRestartTest {
   void aFailedNodeRestartsFromStorageAndServesOn() {
     FailOnce storage = new FailOnce();
     Endpoint self = new Endpoint("127.0.0.1", 9001);
-    ActorRef<RaftNode.Command> node =
+    ActorRef<NodeMessage> node =
         kit.spawn(
             Behaviors.supervise(
                     RaftNode.create(

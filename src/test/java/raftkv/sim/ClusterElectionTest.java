@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.client.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.NodeStatus;
 
 /** Elections in clusters of 3 and 5 over a network the test controls, on virtual time. */
 class ClusterElectionTest {

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
 import raftkv.raft.RaftNode;
 import raftkv.storage.LogEntry;
 

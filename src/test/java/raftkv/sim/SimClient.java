@@ -1,5 +1,6 @@
 package raftkv.sim;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
@@ -13,13 +14,13 @@ import java.util.Queue;
 import java.util.Random;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
+import raftkv.api.ErrorCode;
+import raftkv.api.Op;
+import raftkv.api.Result;
 import raftkv.raft.RaftNode;
 
 /**
@@ -199,7 +200,7 @@ final class SimClient {
       if (history.nowNanos() - invokedNanos >= OP_TIMEOUT.toNanos()) {
         return finish(op.kind() == Kind.GET ? Outcome.FAIL : Outcome.UNKNOWN, null, null);
       }
-      ActorRef<RaftNode.Command> node = net.nodeAt(nodes.get(target));
+      ActorRef<NodeMessage> node = net.nodeAt(nodes.get(target));
       if (node != null) {
         node.tell(request());
       }

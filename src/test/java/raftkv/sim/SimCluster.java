@@ -1,5 +1,6 @@
 package raftkv.sim;
 
+import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -28,12 +29,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
-import raftkv.client.ClientProtocol;
-import raftkv.client.ClientProtocol.NodeStatus;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.kv.Op;
+import raftkv.api.Op;
 import raftkv.raft.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.StorageException;
@@ -86,7 +87,7 @@ public final class SimCluster implements AutoCloseable {
   public final SimNetwork net;
   public final List<Endpoint> endpoints = new ArrayList<>();
   private final SimDisk[] disks;
-  private final List<ActorRef<RaftNode.Command>> refs = new ArrayList<>();
+  private final List<ActorRef<NodeMessage>> refs = new ArrayList<>();
   private final long[] commitSeen;
   private final RaftSettings settings;
   private final Random seeds;
@@ -183,7 +184,7 @@ public final class SimCluster implements AutoCloseable {
     }
     Endpoint self = endpoints.get(i);
     List<Endpoint> peers = endpoints.stream().filter(e -> !e.equals(self)).toList();
-    Behavior<RaftNode.Command> node =
+    Behavior<NodeMessage> node =
         RaftNode.create(
             new ClusterConfig(i + 1, self, peers),
             settings,
@@ -192,7 +193,7 @@ public final class SimCluster implements AutoCloseable {
             new VirtualClock(time, origin), // session expiry follows virtual time
             new Random(seeds.nextLong()));
     String name = "c" + clusterNo + "-n" + (i + 1) + "-" + incarnations.incrementAndGet();
-    AtomicReference<ActorRef<RaftNode.Command>> started = new AtomicReference<>();
+    AtomicReference<ActorRef<NodeMessage>> started = new AtomicReference<>();
     host.tell(new SimHost.Start(i, node, name, started));
     executor.drain();
     refs.set(i, started.get());
@@ -231,7 +232,7 @@ public final class SimCluster implements AutoCloseable {
     return statusInbox.poll().orElseThrow(() -> new AssertionError("n" + (i + 1) + " did not answer a status request"));
   }
 
-  public ActorRef<RaftNode.Command> ref(int i) {
+  public ActorRef<NodeMessage> ref(int i) {
     return refs.get(i);
   }
 

@@ -1,5 +1,6 @@
 package raftkv.sim;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.ChildFailed;
@@ -26,9 +27,9 @@ final class SimHost {
   /** Starts {@code node} as node {@code index}; its reference is put in {@code started}. */
   record Start(
       int index,
-      Behavior<RaftNode.Command> node,
+      Behavior<NodeMessage> node,
       String name,
-      AtomicReference<ActorRef<RaftNode.Command>> started)
+      AtomicReference<ActorRef<NodeMessage>> started)
       implements Command {}
 
   /** Stops node {@code index} at once (a crash: it does not get to finish anything). */
@@ -45,7 +46,7 @@ final class SimHost {
       ActorContext<Command> ctx, Map<ActorRef<?>, Integer> nodes, Queue<Death> deaths) {
     return Behaviors.receive(Command.class)
         .onMessage(Start.class, m -> {
-          ActorRef<RaftNode.Command> ref = ctx.spawn(m.node(), m.name(), DispatcherSelector.sameAsParent());
+          ActorRef<NodeMessage> ref = ctx.spawn(m.node(), m.name(), DispatcherSelector.sameAsParent());
           ctx.watch(ref);
           nodes.put(ref, m.index());
           m.started().set(ref);

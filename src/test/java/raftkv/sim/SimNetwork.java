@@ -1,5 +1,6 @@
 package raftkv.sim;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
 import java.util.Collection;
@@ -25,7 +26,7 @@ import scala.concurrent.duration.FiniteDuration;
  */
 public final class SimNetwork {
 
-  private final Map<Endpoint, ActorRef<RaftNode.Command>> nodes = new ConcurrentHashMap<>();
+  private final Map<Endpoint, ActorRef<NodeMessage>> nodes = new ConcurrentHashMap<>();
   private final Set<List<Endpoint>> cut = ConcurrentHashMap.newKeySet();
   private final Random random;
   private final VirtualTimeScheduler time;
@@ -50,11 +51,11 @@ public final class SimNetwork {
   }
 
   /** The node registered at {@code e}, if it is up. */
-  public ActorRef<RaftNode.Command> nodeAt(Endpoint e) {
+  public ActorRef<NodeMessage> nodeAt(Endpoint e) {
     return nodes.get(e);
   }
 
-  public void register(Endpoint e, ActorRef<RaftNode.Command> node) {
+  public void register(Endpoint e, ActorRef<NodeMessage> node) {
     nodes.put(e, node);
   }
 
@@ -169,7 +170,7 @@ public final class SimNetwork {
   }
 
   private void deliver(Endpoint to, RaftNode.PeerMessage m) {
-    ActorRef<RaftNode.Command> node = nodes.get(to);
+    ActorRef<NodeMessage> node = nodes.get(to);
     if (node != null) {
       node.tell(m);
       deliveries.incrementAndGet();

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import raftkv.check.Operation.Kind;
-import raftkv.kv.Result;
+import raftkv.api.Result;
 
 /**
  * What a simulated client asks for, drawn from its seeded random: reads, puts, deletes and

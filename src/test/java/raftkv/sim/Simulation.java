@@ -17,8 +17,8 @@ import raftkv.check.LinearizabilityChecker;
 import raftkv.check.Operation;
 import raftkv.check.Verdict;
 import raftkv.check.Operation.Outcome;
-import raftkv.client.ClientProtocol.Consistency;
-import raftkv.client.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.testkit.VirtualTimeScheduler;
 

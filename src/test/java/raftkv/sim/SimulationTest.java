@@ -6,7 +6,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import raftkv.client.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Consistency;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package raftkv.testkit;
 
+import raftkv.common.NodeMessage;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -11,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import raftkv.client.ClientProtocol;
+import raftkv.api.ClientProtocol;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ClusterConfig;
@@ -38,7 +39,7 @@ public final class SingleNode {
   private final ManualTime manualTime;
   private final VirtualTimeScheduler virtualTime;
   public final InMemoryStorage storage;
-  public ActorRef<RaftNode.Command> node;
+  public ActorRef<NodeMessage> node;
   private final RaftSettings settings;
   private final long seed;
   private CapturingTransport transport;
@@ -94,7 +95,7 @@ public final class SingleNode {
   }
 
   /** Sends {@code m}, then waits until the node has handled it. */
-  public void deliver(RaftNode.Command m) {
+  public void deliver(NodeMessage m) {
     node.tell(m);
     status();
   }

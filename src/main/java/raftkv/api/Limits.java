@@ -1,4 +1,4 @@
-package raftkv.kv;
+package raftkv.api;
 
 import java.util.Optional;
 
@@ -65,7 +65,7 @@ public final class Limits {
    * The length of {@code s} in UTF-8 bytes, or -1 if it holds an unpaired surrogate (and so has no
    * UTF-8 form).
    */
-  static long utf8Length(String s) {
+  public static long utf8Length(String s) {
     long bytes = 0;
     int n = s.length();
     for (int i = 0; i < n; i++) {
@@ -95,7 +95,7 @@ public final class Limits {
    * splitting a surrogate pair), then "..." if cut; quotes, backslashes and control characters
    * escaped.
    */
-  static String quote(String s, int maxChars) {
+  public static String quote(String s, int maxChars) {
     int end = Math.min(s.length(), maxChars);
     if (end < s.length() && end > 0 && Character.isHighSurrogate(s.charAt(end - 1))) {
       end--;

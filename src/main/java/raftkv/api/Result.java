@@ -1,4 +1,4 @@
-package raftkv.kv;
+package raftkv.api;
 
 /**
  * The outcome of one client request, as a flat record so that it maps one to one onto the CLI's JSON

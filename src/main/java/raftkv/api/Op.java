@@ -1,4 +1,4 @@
-package raftkv.kv;
+package raftkv.api;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;

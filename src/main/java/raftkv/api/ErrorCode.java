@@ -1,4 +1,4 @@
-package raftkv.kv;
+package raftkv.api;
 
 import java.util.Locale;
 

@@ -1,13 +1,10 @@
-package raftkv.client;
+package raftkv.api;
 
+import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import java.util.List;
 import raftkv.common.CborSerializable;
 import raftkv.common.Endpoint;
-import raftkv.kv.ErrorCode;
-import raftkv.kv.Op;
-import raftkv.kv.Result;
-import raftkv.raft.RaftNode;
 
 /**
  * What a client sends to a node's actor ({@code akka://raftkv@HOST:PORT/user/raft}) and what comes
@@ -28,7 +25,7 @@ import raftkv.raft.RaftNode;
 public final class ClientProtocol {
   private ClientProtocol() {}
 
-  public sealed interface Request extends RaftNode.Command, CborSerializable
+  public sealed interface Request extends NodeMessage, CborSerializable
       permits Write, Read, GetStatus {}
 
   public record Write(String clientId, long seq, Op op, ActorRef<Reply> replyTo)

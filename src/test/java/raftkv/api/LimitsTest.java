@@ -1,4 +1,4 @@
-package raftkv.kv;
+package raftkv.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
