@@ -13,7 +13,7 @@ import java.util.Random;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.ClusterConfig;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.InMemoryStorage;
 import raftkv.client.ClientConfig;

@@ -36,7 +36,7 @@ import raftkv.check.CheckHistory;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.ClusterConfig;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.RocksDbStorage;
 import raftkv.storage.StorageException;

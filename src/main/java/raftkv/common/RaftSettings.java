@@ -14,6 +14,11 @@ import java.time.Duration;
  * @param maxAppendBytes upper bound on the entry bytes in one AppendEntries (one entry always fits)
  * @param sessionTimeout a client session idle this long, by logged time, expires
  * @param maxSessions bound on the client session table
+ * @param maxInflightAppends AppendEntries with entries a leader keeps unacknowledged per follower
+ * @param maxInflightBytes entry bytes a leader keeps unacknowledged per follower (one message
+ *     always goes)
+ * @param maxPendingReads linearizable reads a node's state machine holds waiting to apply far enough
+ * @param readWaitTimeout how long such a read may wait before it is dropped (its client gave up)
  */
 public record RaftSettings(
     Duration electionTimeoutMin,
@@ -23,7 +28,11 @@ public record RaftSettings(
     boolean checkQuorum,
     long maxAppendBytes,
     Duration sessionTimeout,
-    int maxSessions) {
+    int maxSessions,
+    int maxInflightAppends,
+    long maxInflightBytes,
+    int maxPendingReads,
+    Duration readWaitTimeout) {
 
   public RaftSettings {
     if (electionTimeoutMin.isNegative()
@@ -39,7 +48,17 @@ public record RaftSettings(
     if (maxAppendBytes < 1 || maxSessions < 1) {
       throw new IllegalArgumentException("max-append-bytes and max-sessions must be positive");
     }
+    if (maxInflightAppends < 1 || maxInflightBytes < 1 || maxPendingReads < 1) {
+      throw new IllegalArgumentException(
+          "max-inflight-appends, max-inflight-bytes and max-pending-reads must be positive");
+    }
+    if (readWaitTimeout.isNegative() || readWaitTimeout.isZero()) {
+      throw new IllegalArgumentException("read-wait-timeout must be positive");
+    }
   }
+
+  static final int DEFAULT_MAX_INFLIGHT_APPENDS = 32;
+  static final long DEFAULT_MAX_INFLIGHT_BYTES = 8L << 20;
 
   /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
   public static RaftSettings fromConfig(Config root) {
@@ -52,7 +71,11 @@ public record RaftSettings(
         c.getBoolean("check-quorum"),
         c.getBytes("max-append-bytes"),
         c.getDuration("session-timeout"),
-        c.getInt("max-sessions"));
+        c.getInt("max-sessions"),
+        c.getInt("max-inflight-appends"),
+        c.getBytes("max-inflight-bytes"),
+        c.getInt("max-pending-reads"),
+        c.getDuration("read-wait-timeout"));
   }
 
   /** The values {@code application.conf} ships with. */
@@ -65,24 +88,43 @@ public record RaftSettings(
         true,
         1L << 20,
         Duration.ofHours(1),
-        100_000);
+        100_000,
+        DEFAULT_MAX_INFLIGHT_APPENDS,
+        DEFAULT_MAX_INFLIGHT_BYTES,
+        10_000,
+        Duration.ofSeconds(10));
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
+        readWaitTimeout);
   }
 
   public RaftSettings withCheckQuorum(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
+        readWaitTimeout);
   }
 
   public RaftSettings withMaxAppendBytes(long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
+        readWaitTimeout);
+  }
+
+  public RaftSettings withInflight(int appends, long bytes) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
+        sessionTimeout, maxSessions, appends, bytes, maxPendingReads, readWaitTimeout);
+  }
+
+  public RaftSettings withPendingReads(int max, Duration timeout) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
+        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, max, timeout);
   }
 }

@@ -14,6 +14,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import akka.actor.typed.javadsl.TimerScheduler;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
@@ -34,8 +38,14 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
 
   public sealed interface Command {}
 
-  /** Committed entries, consecutive, starting right after the last one applied. */
-  public record Apply(List<LogEntry> entries) implements Command {}
+  /**
+   * Committed entries, consecutive, starting right after the last one applied; {@code ackTo} hears
+   * when they are applied, so the node hands over the next batch only then.
+   */
+  public record Apply(List<LogEntry> entries, ActorRef<Applied> ackTo) implements Command {}
+
+  /** Every entry up to {@code index} is applied. */
+  public record Applied(long index) {}
 
   /**
    * A client waits for the entry the leader appended at {@code index} in {@code term}. If a
@@ -48,27 +58,51 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
 
   /**
    * The node lost leadership: every waiting writer is told to retry at {@code leader} with the same
-   * (clientId, seq); its write may still commit, and the retry then reports it as a duplicate.
+   * (clientId, seq). A write stored in the log (at or below {@code lastStored}) may still commit,
+   * and the retry then reports it as a duplicate.
    */
-  public record FailPending(Integer leaderId, Endpoint leader) implements Command {}
+  public record FailPending(long lastStored, Integer leaderId, Endpoint leader) implements Command {}
+
+  private enum Sweep implements Command {
+    INSTANCE
+  }
 
   /** Fill in {@code lastApplied} and answer. */
   public record Status(NodeStatus partial, ActorRef<NodeStatus> replyTo) implements Command {}
 
   private record Waiter(long term, ActorRef<Reply> replyTo) {}
 
+  /** A read waiting to be applied far enough, dropped at {@code deadlineMillis}. */
+  private record WaitingRead(Read read, long deadlineMillis, long order) {}
+
+  private static final String SWEEP_TIMER = "sweep";
+  /** How often waiting reads are checked against their deadline, while any wait. */
+  private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
+
   private final KvStateMachine machine;
+  private final TimerScheduler<Command> timers;
+  private final Clock clock;
+  private final int maxPendingReads;
+  private final long readWaitMillis;
   private final Map<Long, Waiter> waiters = new HashMap<>();
-  private final PriorityQueue<Read> reads =
-      new PriorityQueue<>((a, b) -> Long.compare(a.atIndex(), b.atIndex()));
+  private final PriorityQueue<WaitingRead> reads =
+      new PriorityQueue<>(
+          Comparator.comparingLong((WaitingRead w) -> w.read().atIndex()).thenComparingLong(WaitingRead::order));
+  private long readOrder;
   private long applied;
 
-  public static Behavior<Command> create(RaftSettings settings) {
-    return Behaviors.setup(ctx -> new StateMachineActor(ctx, settings));
+  public static Behavior<Command> create(RaftSettings settings, Clock clock) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new StateMachineActor(ctx, timers, settings, clock)));
   }
 
-  private StateMachineActor(ActorContext<Command> context, RaftSettings settings) {
+  private StateMachineActor(
+      ActorContext<Command> context, TimerScheduler<Command> timers, RaftSettings settings, Clock clock) {
     super(context);
+    this.timers = timers;
+    this.clock = clock;
+    this.maxPendingReads = settings.maxPendingReads();
+    this.readWaitMillis = settings.readWaitTimeout().toMillis();
     this.machine =
         new KvStateMachine(settings.sessionTimeout().toMillis(), settings.maxSessions());
   }
@@ -81,6 +115,7 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
         .onMessage(Read.class, this::onRead)
         .onMessage(FailPending.class, this::onFailPending)
         .onMessage(Status.class, this::onStatus)
+        .onMessageEquals(Sweep.INSTANCE, this::onSweep)
         .build();
   }
 
@@ -111,6 +146,9 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
         }
       }
     }
+    if (!m.entries().isEmpty()) {
+      m.ackTo().tell(new Applied(applied));
+    }
     serveReads();
     return this;
   }
@@ -138,16 +176,54 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
   }
 
   private Behavior<Command> onRead(Read m) {
-    reads.add(m);
-    serveReads();
+    if (m.atIndex() <= applied) {
+      m.replyTo().tell(Reply.of(Result.value(machine.get(m.key()), 0)));
+      return this;
+    }
+    if (reads.size() >= maxPendingReads) {
+      m.replyTo().tell(Reply.of(Result.error(ErrorCode.UNAVAILABLE,
+          "too many reads wait for this node to catch up (" + maxPendingReads + "); retry later")));
+      return this;
+    }
+    reads.add(new WaitingRead(m, clock.millis() + readWaitMillis, readOrder++));
+    if (!timers.isTimerActive(SWEEP_TIMER)) {
+      timers.startTimerWithFixedDelay(SWEEP_TIMER, Sweep.INSTANCE, SWEEP_INTERVAL);
+    }
     return this;
   }
 
   private void serveReads() {
-    while (!reads.isEmpty() && reads.peek().atIndex() <= applied) {
-      Read r = reads.poll();
+    while (!reads.isEmpty() && reads.peek().read().atIndex() <= applied) {
+      Read r = reads.poll().read();
       r.replyTo().tell(Reply.of(Result.value(machine.get(r.key()), 0)));
     }
+    if (reads.isEmpty()) {
+      timers.cancel(SWEEP_TIMER);
+    }
+  }
+
+  /**
+   * Drops the reads whose deadline passed: this node has not applied far enough for them (a
+   * follower cut off after its leader gave it a read index), and their clients gave up long ago.
+   */
+  private Behavior<Command> onSweep() {
+    long now = clock.millis();
+    int before = reads.size();
+    reads.removeIf(w -> {
+      if (w.deadlineMillis() > now) {
+        return false;
+      }
+      w.read().replyTo().tell(Reply.of(Result.error(ErrorCode.UNAVAILABLE,
+          "this node has not applied up to the read index " + w.read().atIndex() + " in time; retry")));
+      return true;
+    });
+    if (reads.size() < before) {
+      getContext().getLog().debug("Dropped [{}] reads past their deadline", before - reads.size());
+    }
+    if (reads.isEmpty()) {
+      timers.cancel(SWEEP_TIMER);
+    }
+    return this;
   }
 
   private Behavior<Command> onFailPending(FailPending m) {

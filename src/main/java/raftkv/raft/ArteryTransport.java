@@ -1,5 +1,7 @@
 package raftkv.raft;
 
+import raftkv.raft.core.Rpc;
+
 import akka.actor.ActorRef;
 import akka.actor.ActorSelection;
 import akka.actor.ExtendedActorSystem;
@@ -41,7 +43,7 @@ public final class ArteryTransport implements Transport {
   }
 
   @Override
-  public void send(Endpoint to, RaftNode.PeerMessage message) {
+  public void send(Endpoint to, Rpc.PeerMessage message) {
     refs.computeIfAbsent(to, e -> classic.provider().resolveActorRef(nodePath(e)))
         .tell(message, ActorRef.noSender());
   }

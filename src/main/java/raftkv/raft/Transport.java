@@ -1,5 +1,7 @@
 package raftkv.raft;
 
+import raftkv.raft.core.Rpc;
+
 import raftkv.common.Endpoint;
 
 /**
@@ -8,5 +10,5 @@ import raftkv.common.Endpoint;
  * Akka remoting ({@link ArteryTransport}); tests route through a network they control.
  */
 public interface Transport {
-  void send(Endpoint to, RaftNode.PeerMessage message);
+  void send(Endpoint to, Rpc.PeerMessage message);
 }

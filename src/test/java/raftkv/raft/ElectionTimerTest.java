@@ -1,5 +1,8 @@
 package raftkv.raft;
 
+import raftkv.raft.core.ElectionTimeouts;
+import raftkv.raft.core.Rpc;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -12,8 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import raftkv.raft.RaftNode.PreVote;
-import raftkv.raft.RaftNode.RequestVote;
+import raftkv.raft.core.Rpc.PreVote;
+import raftkv.raft.core.Rpc.RequestVote;
 import raftkv.testkit.SingleNode;
 import raftkv.testkit.TestConfig;
 
@@ -45,24 +48,24 @@ class ElectionTimerTest {
     assertThat(n.sentWithPings())
         .extracting(s -> s.to(), s -> s.message().getClass())
         .containsExactlyInAnyOrder(
-            org.assertj.core.api.Assertions.tuple(SingleNode.N2, RaftNode.Ping.class),
-            org.assertj.core.api.Assertions.tuple(SingleNode.N3, RaftNode.Ping.class));
+            org.assertj.core.api.Assertions.tuple(SingleNode.N2, Rpc.Ping.class),
+            org.assertj.core.api.Assertions.tuple(SingleNode.N3, Rpc.Ping.class));
     for (int i = 0; i < 8; i++) { // a leader's heartbeats keep the follower from campaigning
       n.deliver(SingleNode.heartbeat(1));
       n.advance(Duration.ofMillis(140));
     }
-    assertThat(n.sentWithPings().stream().filter(s -> s.message() instanceof RaftNode.Ping))
+    assertThat(n.sentWithPings().stream().filter(s -> s.message() instanceof Rpc.Ping))
         .as("pings in the 1120 ms after the first").hasSize(2);
     n.stop();
     SingleNode leader = new SingleNode(kit, 16);
     long term = leader.makeLeader();
     leader.sentWithPings();
     for (int i = 0; i < 12; i++) { // n2 answers, so the leader keeps its office
-      leader.deliver(new RaftNode.AppendEntriesReply(term, SingleNode.N2, 2, true, 1, 0, 0, 0));
+      leader.deliver(new Rpc.AppendEntriesReply(term, SingleNode.N2, 2, true, 1, 0, 0, 0));
       leader.advance(Duration.ofMillis(100));
     }
     assertThat(leader.status().role()).isEqualTo("leader");
-    assertThat(leader.sentWithPings()).noneMatch(s -> s.message() instanceof RaftNode.Ping);
+    assertThat(leader.sentWithPings()).noneMatch(s -> s.message() instanceof Rpc.Ping);
     leader.stop();
   }
 

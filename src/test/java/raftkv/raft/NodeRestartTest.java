@@ -1,5 +1,6 @@
 package raftkv.raft;
 
+import raftkv.raft.core.ClusterConfig;
 import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,7 @@
 package raftkv.raft;
 
+import raftkv.raft.core.Rpc;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static raftkv.testkit.SingleNode.N2;
 
@@ -33,15 +35,15 @@ class StepDownTest {
   static Stream<Arguments> messagesWithATerm() {
     return Stream.of(
         msg("AppendEntries", t -> SingleNode.heartbeat(t)),
-        msg("AppendEntriesReply", t -> new RaftNode.AppendEntriesReply(t, N2, 2, false, 0, 0, 1, 0)),
-        msg("RequestVote", t -> new RaftNode.RequestVote(t, N2, 2, 0, 0)),
-        msg("RequestVoteReply", t -> new RaftNode.RequestVoteReply(t, N2, 2, false)),
-        msg("PreVoteReply (refusal)", t -> new RaftNode.PreVoteReply(t, N2, 2, false)),
-        msg("ReadIndexRequest", t -> new RaftNode.ReadIndexRequest(t, N2, 2, 1)),
-        msg("ReadIndexReply", t -> new RaftNode.ReadIndexReply(t, N2, 2, 1, false, 0)));
+        msg("AppendEntriesReply", t -> new Rpc.AppendEntriesReply(t, N2, 2, false, 0, 0, 1, 0)),
+        msg("RequestVote", t -> new Rpc.RequestVote(t, N2, 2, 0, 0)),
+        msg("RequestVoteReply", t -> new Rpc.RequestVoteReply(t, N2, 2, false)),
+        msg("PreVoteReply (refusal)", t -> new Rpc.PreVoteReply(t, N2, 2, false)),
+        msg("ReadIndexRequest", t -> new Rpc.ReadIndexRequest(t, N2, 2, 1, 7)),
+        msg("ReadIndexReply", t -> new Rpc.ReadIndexReply(t, N2, 2, 1, 7, false, 0)));
   }
 
-  private static Arguments msg(String name, LongFunction<RaftNode.PeerMessage> make) {
+  private static Arguments msg(String name, LongFunction<Rpc.PeerMessage> make) {
     return Arguments.of(name, make);
   }
 
@@ -54,7 +56,7 @@ class StepDownTest {
 
   @ParameterizedTest(name = "leader steps down on {0}")
   @MethodSource("messagesWithATerm")
-  void leaderStepsDownOnHigherTerm(String name, LongFunction<RaftNode.PeerMessage> make) {
+  void leaderStepsDownOnHigherTerm(String name, LongFunction<Rpc.PeerMessage> make) {
     SingleNode n = new SingleNode(kit, 41);
     long term = n.makeLeader();
     n.deliver(make.apply(term + 4));
@@ -62,13 +64,13 @@ class StepDownTest {
     // And it no longer acts as leader: no more heartbeats of the old term.
     n.sent();
     n.advance(Duration.ofMillis(100));
-    assertThat(n.sent(RaftNode.AppendEntries.class)).isEmpty();
+    assertThat(n.sent(Rpc.AppendEntries.class)).isEmpty();
     n.stop();
   }
 
   @ParameterizedTest(name = "candidate steps down on {0}")
   @MethodSource("messagesWithATerm")
-  void candidateStepsDownOnHigherTerm(String name, LongFunction<RaftNode.PeerMessage> make) {
+  void candidateStepsDownOnHigherTerm(String name, LongFunction<Rpc.PeerMessage> make) {
     SingleNode n =
         new SingleNode(kit, new InMemoryStorage(), RaftSettings.defaults().withPreVote(false), 42);
     n.advance(Duration.ofMillis(300));
@@ -80,7 +82,7 @@ class StepDownTest {
 
   @ParameterizedTest(name = "pre-candidate steps down on {0}")
   @MethodSource("messagesWithATerm")
-  void preCandidateStepsDownOnHigherTerm(String name, LongFunction<RaftNode.PeerMessage> make) {
+  void preCandidateStepsDownOnHigherTerm(String name, LongFunction<Rpc.PeerMessage> make) {
     SingleNode n = new SingleNode(kit, 43);
     n.advance(Duration.ofMillis(300));
     assertThat(n.status().role()).isEqualTo("pre-candidate");
@@ -91,7 +93,7 @@ class StepDownTest {
 
   @ParameterizedTest(name = "follower adopts the term of {0}")
   @MethodSource("messagesWithATerm")
-  void followerAdoptsHigherTerm(String name, LongFunction<RaftNode.PeerMessage> make) {
+  void followerAdoptsHigherTerm(String name, LongFunction<Rpc.PeerMessage> make) {
     SingleNode n = new SingleNode(kit, 44);
     n.deliver(make.apply(6));
     assertFollowerOf(n, 6);
@@ -102,11 +104,11 @@ class StepDownTest {
   void preVoteWithAHigherTermChangesNothing() {
     SingleNode n = new SingleNode(kit, 45);
     long term = n.makeLeader();
-    n.deliver(new RaftNode.PreVote(term + 5, N2, 2, 99, term));
+    n.deliver(new Rpc.PreVote(term + 5, N2, 2, 99, term));
     var status = n.status();
     assertThat(status.role()).isEqualTo("leader");
     assertThat(status.term()).isEqualTo(term);
-    assertThat(n.sent(RaftNode.PreVoteReply.class))
+    assertThat(n.sent(Rpc.PreVoteReply.class))
         .singleElement()
         .satisfies(r -> assertThat(r.granted()).as("a leader refuses pre-votes").isFalse());
     n.stop();
@@ -128,7 +130,7 @@ class StepDownTest {
     SingleNode n = new SingleNode(kit, 47);
     long term = n.makeLeader();
     for (int i = 0; i < 6; i++) {
-      n.deliver(new RaftNode.AppendEntriesReply(term, N2, 2, true, 1, 0, 0, 0));
+      n.deliver(new Rpc.AppendEntriesReply(term, N2, 2, true, 1, 0, 0, 0));
       n.advance(Duration.ofMillis(100));
     }
     assertThat(n.status().role()).isEqualTo("leader");
@@ -141,7 +143,7 @@ class StepDownTest {
     n.deliver(SingleNode.heartbeat(5));
     n.sent();
     n.deliver(SingleNode.heartbeat(3));
-    List<RaftNode.AppendEntriesReply> replies = n.sent(RaftNode.AppendEntriesReply.class);
+    List<Rpc.AppendEntriesReply> replies = n.sent(Rpc.AppendEntriesReply.class);
     assertThat(replies).singleElement().satisfies(r -> {
       assertThat(r.success()).isFalse();
       assertThat(r.term()).isEqualTo(5);

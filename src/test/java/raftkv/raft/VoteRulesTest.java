@@ -1,5 +1,7 @@
 package raftkv.raft;
 
+import raftkv.raft.core.Rpc;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static raftkv.testkit.SingleNode.N1;
 import static raftkv.testkit.SingleNode.N2;
@@ -12,10 +14,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import raftkv.common.RaftSettings;
-import raftkv.raft.RaftNode.PreVote;
-import raftkv.raft.RaftNode.PreVoteReply;
-import raftkv.raft.RaftNode.RequestVote;
-import raftkv.raft.RaftNode.RequestVoteReply;
+import raftkv.raft.core.Rpc.PreVote;
+import raftkv.raft.core.Rpc.PreVoteReply;
+import raftkv.raft.core.Rpc.RequestVote;
+import raftkv.raft.core.Rpc.RequestVoteReply;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.CapturingTransport.Sent;
@@ -190,8 +192,8 @@ class VoteRulesTest {
     SingleNode n = new SingleNode(kit, 31);
     long term = n.makeLeader();
     assertThat(term).isEqualTo(1);
-    List<RaftNode.AppendEntries> aes = n.sent(RaftNode.AppendEntries.class);
-    assertThat(aes).extracting(RaftNode.AppendEntries::term).contains(1L);
+    List<Rpc.AppendEntries> aes = n.sent(Rpc.AppendEntries.class);
+    assertThat(aes).extracting(Rpc.AppendEntries::term).contains(1L);
     // The new leader's no-op is in its log.
     assertThat(n.storage.lastIndex()).isEqualTo(1);
     assertThat(n.storage.entry(1).type()).isEqualTo(raftkv.storage.EntryType.NOOP);

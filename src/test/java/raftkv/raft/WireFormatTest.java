@@ -1,5 +1,7 @@
 package raftkv.raft;
 
+import raftkv.raft.core.Rpc;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -34,14 +36,14 @@ import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.raft.RaftNode.AppendEntries;
-import raftkv.raft.RaftNode.AppendEntriesReply;
-import raftkv.raft.RaftNode.PreVote;
-import raftkv.raft.RaftNode.PreVoteReply;
-import raftkv.raft.RaftNode.ReadIndexReply;
-import raftkv.raft.RaftNode.ReadIndexRequest;
-import raftkv.raft.RaftNode.RequestVote;
-import raftkv.raft.RaftNode.RequestVoteReply;
+import raftkv.raft.core.Rpc.AppendEntries;
+import raftkv.raft.core.Rpc.AppendEntriesReply;
+import raftkv.raft.core.Rpc.PreVote;
+import raftkv.raft.core.Rpc.PreVoteReply;
+import raftkv.raft.core.Rpc.ReadIndexReply;
+import raftkv.raft.core.Rpc.ReadIndexRequest;
+import raftkv.raft.core.Rpc.RequestVote;
+import raftkv.raft.core.Rpc.RequestVoteReply;
 import raftkv.storage.EntryType;
 import raftkv.storage.LogEntry;
 
@@ -94,10 +96,10 @@ class WireFormatTest {
         new AppendEntries(4, N1, 1, 8, 4, List.of(), 8, Long.MAX_VALUE),
         new AppendEntriesReply(4, N2, 2, true, 8, 0, 0, 17),
         new AppendEntriesReply(4, N2, 2, false, 6, 2, 3, 18),
-        new ReadIndexRequest(4, N2, 2, 99),
-        new ReadIndexReply(4, N1, 1, 99, true, 8),
-        new ReadIndexReply(5, N1, 1, 100, false, 0),
-        new RaftNode.Ping(0, N2, 2),
+        new ReadIndexRequest(4, N2, 2, 99, 7),
+        new ReadIndexReply(4, N1, 1, 99, 7, true, 8),
+        new ReadIndexReply(5, N1, 1, 100, 7, false, 0),
+        new Rpc.Ping(0, N2, 2),
         // Client requests, one Write per op
         new ClientProtocol.Write("client-ü", 1, new Op.Put("key", "välue"), replyTo),
         new ClientProtocol.Write("c", 2, new Op.Put("empty", ""), replyTo),
@@ -150,7 +152,7 @@ class WireFormatTest {
       }
     });
     Stream.of(
-            RaftNode.PeerMessage.class.getPermittedSubclasses(),
+            Rpc.PeerMessage.class.getPermittedSubclasses(),
             ClientProtocol.Request.class.getPermittedSubclasses(),
             Op.class.getPermittedSubclasses(),
             new Class<?>[] {Reply.class, NodeStatus.class, PeerStatus.class})

@@ -1,5 +1,7 @@
 package raftkv.sim;
 
+import raftkv.raft.core.Rpc;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -232,7 +234,7 @@ class RaftScenarioTest {
       }
       AtomicInteger rejections = new AtomicInteger();
       c.net.observe((from, m) -> {
-        if (m instanceof RaftNode.AppendEntriesReply r && !r.success()) {
+        if (m instanceof Rpc.AppendEntriesReply r && !r.success()) {
           rejections.incrementAndGet();
         }
       });

@@ -1,5 +1,7 @@
 package raftkv.sim;
 
+import raftkv.raft.core.Rpc;
+
 import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,7 +37,7 @@ import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.api.Op;
-import raftkv.raft.ClusterConfig;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.StorageException;
 import raftkv.storage.LogEntry;
@@ -126,7 +128,7 @@ public final class SimCluster implements AutoCloseable {
     }
     // A candidate asks for votes: seen as it is sent, so the record is complete at every step.
     net.observe((from, m) -> {
-      if (m instanceof RaftNode.RequestVote rv) {
+      if (m instanceof Rpc.RequestVote rv) {
         candidateTerms.add(rv.term());
       }
     });

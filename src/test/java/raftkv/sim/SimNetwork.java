@@ -1,5 +1,7 @@
 package raftkv.sim;
 
+import raftkv.raft.core.Rpc;
+
 import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
@@ -32,7 +34,7 @@ public final class SimNetwork {
   private final VirtualTimeScheduler time;
   private final AtomicLong deliveries = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
-  private final List<BiConsumer<Endpoint, RaftNode.PeerMessage>> observers = new CopyOnWriteArrayList<>();
+  private final List<BiConsumer<Endpoint, Rpc.PeerMessage>> observers = new CopyOnWriteArrayList<>();
   private final AtomicLong duplicated = new AtomicLong();
   private volatile double dropRate;
   private volatile double duplicateRate;
@@ -65,7 +67,7 @@ public final class SimNetwork {
   }
 
   /** Called for every message sent (before any drop), with its sender. */
-  public void observe(BiConsumer<Endpoint, RaftNode.PeerMessage> observer) {
+  public void observe(BiConsumer<Endpoint, Rpc.PeerMessage> observer) {
     observers.add(observer);
   }
 
@@ -133,7 +135,7 @@ public final class SimNetwork {
     return dropped.get();
   }
 
-  private void send(Endpoint from, Endpoint to, RaftNode.PeerMessage m) {
+  private void send(Endpoint from, Endpoint to, Rpc.PeerMessage m) {
     observers.forEach(o -> o.accept(from, m));
     int copies = 1;
     synchronized (random) {
@@ -147,7 +149,7 @@ public final class SimNetwork {
     }
   }
 
-  private void sendOnce(Endpoint from, Endpoint to, RaftNode.PeerMessage m) {
+  private void sendOnce(Endpoint from, Endpoint to, Rpc.PeerMessage m) {
     long delay;
     synchronized (random) {
       if (cut.contains(List.of(from, to)) || (dropRate > 0 && random.nextDouble() < dropRate)) {
@@ -169,7 +171,7 @@ public final class SimNetwork {
     }
   }
 
-  private void deliver(Endpoint to, RaftNode.PeerMessage m) {
+  private void deliver(Endpoint to, Rpc.PeerMessage m) {
     ActorRef<NodeMessage> node = nodes.get(to);
     if (node != null) {
       node.tell(m);

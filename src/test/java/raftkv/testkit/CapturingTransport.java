@@ -1,5 +1,7 @@
 package raftkv.testkit;
 
+import raftkv.raft.core.Rpc;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -14,7 +16,7 @@ import raftkv.raft.Transport;
 public final class CapturingTransport implements Transport {
 
   /** One message a node sent. */
-  public record Sent(Endpoint to, RaftNode.PeerMessage message, Object observedAtSend) {}
+  public record Sent(Endpoint to, Rpc.PeerMessage message, Object observedAtSend) {}
 
   private final List<Sent> sent = new ArrayList<>();
   private final Supplier<Object> atSend;
@@ -24,7 +26,7 @@ public final class CapturingTransport implements Transport {
   }
 
   @Override
-  public synchronized void send(Endpoint to, RaftNode.PeerMessage message) {
+  public synchronized void send(Endpoint to, Rpc.PeerMessage message) {
     sent.add(new Sent(to, message, atSend.get()));
   }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.ClusterConfig;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
 import raftkv.storage.InMemoryStorage;
 

@@ -1,5 +1,7 @@
 package raftkv.testkit;
 
+import raftkv.raft.core.Rpc;
+
 import raftkv.common.NodeMessage;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
@@ -15,10 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import raftkv.api.ClientProtocol;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.raft.ClusterConfig;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
-import raftkv.raft.RaftNode.AppendEntries;
-import raftkv.raft.RaftNode.PeerMessage;
+import raftkv.raft.core.Rpc.AppendEntries;
+import raftkv.raft.core.Rpc.PeerMessage;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.CapturingTransport.Sent;
@@ -120,7 +122,7 @@ public final class SingleNode {
 
   /** Everything the node sent since the last call, but keepalive pings. */
   public List<Sent> sent() {
-    return transport.take().stream().filter(s -> !(s.message() instanceof RaftNode.Ping)).toList();
+    return transport.take().stream().filter(s -> !(s.message() instanceof Rpc.Ping)).toList();
   }
 
   /** Everything the node sent since the last call, pings included. */
@@ -136,10 +138,10 @@ public final class SingleNode {
   /** Times out, wins the pre-vote and the election (n2 grants both), and returns the new term. */
   public long makeLeader() {
     advance(settings.electionTimeoutMax().minusMillis(1)); // exactly one timeout
-    RaftNode.PreVote pv = sent(RaftNode.PreVote.class).get(0);
-    deliver(new RaftNode.PreVoteReply(pv.term(), N2, 2, true));
-    RaftNode.RequestVote rv = sent(RaftNode.RequestVote.class).get(0);
-    deliver(new RaftNode.RequestVoteReply(rv.term(), N2, 2, true));
+    Rpc.PreVote pv = sent(Rpc.PreVote.class).get(0);
+    deliver(new Rpc.PreVoteReply(pv.term(), N2, 2, true));
+    Rpc.RequestVote rv = sent(Rpc.RequestVote.class).get(0);
+    deliver(new Rpc.RequestVoteReply(rv.term(), N2, 2, true));
     if (!status().role().equals("leader")) {
       throw new AssertionError("n1 did not become leader: " + status());
     }

@@ -1,4 +1,4 @@
-package raftkv.raft;
+package raftkv.raft.core;
 
 import java.util.ArrayList;
 import java.util.HashSet;

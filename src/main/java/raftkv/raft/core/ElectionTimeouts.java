@@ -1,4 +1,4 @@
-package raftkv.raft;
+package raftkv.raft.core;
 
 import java.time.Duration;
 import java.util.Random;

@@ -1,0 +1,135 @@
+package raftkv.raft.core;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import raftkv.common.Endpoint;
+import raftkv.raft.core.Rpc.PeerMessage;
+import raftkv.storage.LogEntry;
+
+/**
+ * What one step of the core asks the node to do, in this order (decide, then persist, send,
+ * become): save the term and vote (synced), write {@code append} (synced if {@code appendSynced}:
+ * a follower syncs before it acknowledges), send the messages, sync if {@code syncAfterSend} (a
+ * leader sends while its own write completes, §10.2.1, and counts its entries only once the sync
+ * is done: it then runs {@code next}, a {@link Input.Synced}), answer the callers, set the timers
+ * (restarting the election timer with {@code electionTimeout} when it is set),
+ * queue a flush, and run {@code next}.
+ */
+public record Effects(
+    boolean saveHardState,
+    List<LogEntry> append,
+    boolean appendSynced,
+    List<Outbound> send,
+    boolean syncAfterSend,
+    List<ClientEffect> clients,
+    List<TimerOp> timers,
+    Duration electionTimeout,
+    boolean flushLater,
+    Input next) {
+
+  public record Outbound(Endpoint to, PeerMessage message) {}
+
+  /** What callers are told. */
+  public sealed interface ClientEffect {}
+
+  /** A proposal was appended at {@code index} in {@code term}: answer it once applied there. */
+  public record AwaitApply(Caller caller, long index, long term) implements ClientEffect {}
+
+  /** A linearizable read may be served once entries up to {@code readIndex} are applied. */
+  public record ReadAt(Caller caller, long readIndex) implements ClientEffect {}
+
+  /**
+   * A request this node cannot serve, nothing done for it: it is not the leader (or stopped being
+   * one before the request was stored); {@code leader} is the one it knows of, or null.
+   */
+  public record NotLeader(Caller caller, String message, Endpoint leader, int leaderId)
+      implements ClientEffect {}
+
+  /**
+   * Leadership ended. Proposals stored in the log up to {@code lastStored} may still commit under
+   * the next leader (outcome unknown); none above it was ever stored.
+   */
+  public record LeadershipLost(long lastStored, Endpoint leader, int leaderId) implements ClientEffect {}
+
+  /** Timers to start or stop; {@link #electionTimeout}, when set, restarts the election timer. */
+  public enum TimerOp {
+    CANCEL_ELECTION,
+    /** Start the heartbeat and check-quorum timers. */
+    START_LEADER,
+    STOP_LEADER,
+    /** Restart the timer that ends leader stickiness after the minimum election timeout. */
+    LEADER_QUIET
+  }
+
+  static final Effects NONE =
+      new Effects(false, List.of(), false, List.of(), false, List.of(), List.of(), null, false, null);
+
+  /** Collects the effects of one step. */
+  static final class Builder {
+    private boolean saveHardState;
+    private final List<LogEntry> append = new ArrayList<>();
+    private boolean appendSynced;
+    private final List<Outbound> send = new ArrayList<>();
+    private boolean syncAfterSend;
+    private final List<ClientEffect> clients = new ArrayList<>();
+    private final List<TimerOp> timers = new ArrayList<>();
+    private Duration electionTimeout;
+    private boolean flushLater;
+    private Input next;
+
+    void saveHardState() {
+      saveHardState = true;
+    }
+
+    void append(List<LogEntry> entries, boolean synced) {
+      if (!append.isEmpty()) {
+        throw new IllegalStateException("one append per step");
+      }
+      append.addAll(entries);
+      appendSynced = synced;
+    }
+
+    void send(Endpoint to, PeerMessage m) {
+      send.add(new Outbound(to, m));
+    }
+
+    void syncAfterSend(long index) {
+      syncAfterSend = true;
+      next(new Input.Synced(index));
+    }
+
+    void client(ClientEffect e) {
+      clients.add(e);
+    }
+
+    void timer(TimerOp op) {
+      timers.add(op);
+    }
+
+    /** Restart the election timer with this freshly drawn randomized timeout (§5.2). */
+    void resetElection(Duration d) {
+      electionTimeout = d;
+    }
+
+    void flushLater() {
+      flushLater = true;
+    }
+
+    void next(Input in) {
+      if (next != null && !next.equals(in)) {
+        throw new IllegalStateException("two follow-ups in one step: " + next + ", " + in);
+      }
+      next = in;
+    }
+
+    Effects build() {
+      if (!saveHardState && append.isEmpty() && send.isEmpty() && clients.isEmpty()
+          && timers.isEmpty() && electionTimeout == null && !flushLater && next == null) {
+        return NONE;
+      }
+      return new Effects(saveHardState, List.copyOf(append), appendSynced, List.copyOf(send),
+          syncAfterSend, List.copyOf(clients), List.copyOf(timers), electionTimeout, flushLater, next);
+    }
+  }
+}
