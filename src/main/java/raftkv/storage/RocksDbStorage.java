@@ -58,7 +58,7 @@ import raftkv.common.Endpoint;
 public final class RocksDbStorage implements RaftStorage {
 
   static {
-    RocksDB.loadLibrary();
+    RocksDbLibrary.load(); // from our directory, not a new copy in java.io.tmpdir
   }
 
   static final String FORMAT = "raftkv-1";

@@ -24,7 +24,7 @@ final class RawRocks {
   private RawRocks() {}
 
   static void edit(Path dir, Edit edit) throws RocksDBException {
-    RocksDB.loadLibrary();
+    RocksDbLibrary.load();
     try (ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
         DBOptions options =
             new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)) {

@@ -52,7 +52,7 @@ class RocksDbStorageRefusalTest {
 
   @Test
   void refusesTheRocksDbOfAnotherApplication() throws Exception {
-    RocksDB.loadLibrary();
+    RocksDbLibrary.load();
     try (Options options = new Options().setCreateIfMissing(true);
         RocksDB other = RocksDB.open(options, dir().toString())) {
       other.put("user:1".getBytes(UTF_8), "alice".getBytes(UTF_8));
