@@ -20,6 +20,7 @@ import raftkv.check.Operation.Outcome;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
+import raftkv.common.RaftSettings;
 import raftkv.testkit.VirtualTimeScheduler;
 
 /**
@@ -151,10 +152,22 @@ final class Simulation {
   private final Map<String, Integer> faults = new TreeMap<>();
   private final VirtualTimeLog log;
 
+  /**
+   * Flow control drawn from the seed, often tight: a leader may keep 1 to 4 AppendEntries and a
+   * few hundred bytes to a few KiB in flight per follower, in batches of 100 bytes to 2 KiB, so
+   * that windows fill up, probing resumes and batches split while faults strike.
+   */
+  static RaftSettings settingsFor(long seed) {
+    Random r = new Random(seed ^ 0x5eedf10dL);
+    return RaftSettings.defaults()
+        .withInflight(1 + r.nextInt(4), 200 + r.nextInt(4000))
+        .withMaxAppendBytes(100 + r.nextInt(2000));
+  }
+
   private Simulation(ActorTestKit kit, Config config, VirtualTimeLog log) {
     this.config = config;
     this.log = log;
-    this.cluster = new SimCluster(kit, config.nodes(), config.seed());
+    this.cluster = new SimCluster(kit, config.nodes(), config.seed(), settingsFor(config.seed()));
     this.cluster.checkEvery(CHECK_EVERY);
     // A network with some latency, so that messages are in flight while others are handled.
     this.cluster.net.latency(Duration.ofMillis(0), Duration.ofMillis(2));
