@@ -1,5 +1,6 @@
 package raftkv.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -245,7 +246,7 @@ public final class Benchmark implements Callable<Integer> {
     String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     Report report =
         new Report(err, results != null ? results : dir.resolve("results.txt"), setup(cluster));
-    Json.Obj meta = meta(cluster, largeCluster);
+    ObjectNode meta = meta(cluster, largeCluster);
     try (BenchClient client = new BenchClient()) {
       List<String> onMain = sections.stream().filter(x -> !x.equals("large")).toList();
       if (!onMain.isEmpty()) {
@@ -549,31 +550,32 @@ public final class Benchmark implements Callable<Integer> {
   }
 
   /** When, where and how, for the JSON document. */
-  private Json.Obj meta(NodeCluster cluster, NodeCluster largeCluster) {
+  private ObjectNode meta(NodeCluster cluster, NodeCluster largeCluster) {
     RaftSettings rs = RaftSettings.fromConfig(ConfigFactory.load());
-    return Json.object()
-        .with("started_utc", java.time.Instant.now().toString())
-        .with("commit", commit)
-        .with("machine", Machine.describe())
-        .with("node_jvm_flags", cluster.jvmOptions())
-        .with("large_node_jvm_flags", largeCluster.jvmOptions())
-        .with("load_generator_jvm_flags", loadGeneratorFlags())
-        .with("raft", Json.object()
-            .with("election_timeout_min_ms", rs.electionTimeoutMin().toMillis())
-            .with("election_timeout_max_ms", rs.electionTimeoutMax().toMillis())
-            .with("heartbeat_ms", rs.heartbeatInterval().toMillis()))
-        .with("options", Json.object()
-            .with("sections", sections)
-            .with("kills", kills)
-            .with("sequential_ops", writes)
-            .with("concurrent_ops", throughputOps)
-            .with("concurrency", concurrency)
-            .with("curve_outstanding", curveOutstanding)
-            .with("curve_value_bytes", curveValueBytes)
-            .with("curve_value_outstanding", curveValueOutstanding)
-            .with("curve_seconds", curveSeconds)
-            .with("large_mib", largeMib)
-            .with("large_heap_mib", largeHeapMib)
-            .with("large_value_bytes", largeValueBytes));
+    ObjectNode meta = Json.object()
+        .put("started_utc", java.time.Instant.now().toString())
+        .put("commit", commit);
+    meta.set("machine", Machine.describe());
+    meta.set("node_jvm_flags", Json.tree(cluster.jvmOptions()));
+    meta.set("large_node_jvm_flags", Json.tree(largeCluster.jvmOptions()));
+    meta.set("load_generator_jvm_flags", Json.tree(loadGeneratorFlags()));
+    meta.putObject("raft")
+        .put("election_timeout_min_ms", rs.electionTimeoutMin().toMillis())
+        .put("election_timeout_max_ms", rs.electionTimeoutMax().toMillis())
+        .put("heartbeat_ms", rs.heartbeatInterval().toMillis());
+    ObjectNode options = meta.putObject("options");
+    options.set("sections", Json.tree(sections));
+    options.put("kills", kills)
+        .put("sequential_ops", writes)
+        .put("concurrent_ops", throughputOps)
+        .put("concurrency", concurrency);
+    options.set("curve_outstanding", Json.tree(curveOutstanding));
+    options.set("curve_value_bytes", Json.tree(curveValueBytes));
+    options.put("curve_value_outstanding", curveValueOutstanding)
+        .put("curve_seconds", curveSeconds)
+        .put("large_mib", largeMib)
+        .put("large_heap_mib", largeHeapMib)
+        .put("large_value_bytes", largeValueBytes);
+    return meta;
   }
 }

@@ -1,5 +1,7 @@
 package raftkv.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -298,25 +300,25 @@ public final class EtcdComparison implements Callable<Integer> {
     return md.toString();
   }
 
-  /** The comparison as JSON: our document as it is, and every row. */
+  /** The comparison as JSON: our document (if not blank), and every row. */
   static String json(
       String oursJson, Map<String, Map<String, String>> ours, List<String> etcdBench,
-      List<String> etcdLeader, List<String> etcdFailover) {
-    List<Object> rows = new ArrayList<>();
+      List<String> etcdLeader, List<String> etcdFailover) throws IOException {
+    ObjectNode doc = Json.object();
+    doc.set("raftkv", oursJson.isBlank() ? null : Json.MAPPER.readTree(oursJson));
+    ArrayNode rows = doc.putArray("etcd_comparison");
     for (Row r : rows(ours, etcdBench, etcdLeader, etcdFailover)) {
-      rows.add(Json.object()
-          .with("measure", r.label())
-          .with("raftkv", r.ours())
-          .with("etcd", r.etcd())
-          .with("etcd_client", r.etcdClient())
-          .with("ratio_raftkv_over_etcd", r.ratio())
-          .with("better", r.higherIsBetter() ? "higher" : "lower")
-          .with("target_ratio", r.target())
-          .with("target", r.verdict().isEmpty() ? null : r.verdict()));
+      rows.addObject()
+          .put("measure", r.label())
+          .put("raftkv", r.ours())
+          .put("etcd", r.etcd())
+          .put("etcd_client", r.etcdClient())
+          .put("ratio_raftkv_over_etcd", r.ratio())
+          .put("better", r.higherIsBetter() ? "higher" : "lower")
+          .put("target_ratio", r.target())
+          .put("target", r.verdict().isEmpty() ? null : r.verdict());
     }
-    return Json.write(Json.object()
-        .with("raftkv", oursJson.isBlank() ? null : new Json.Raw(oursJson))
-        .with("etcd_comparison", rows));
+    return Json.write(doc);
   }
 
   private static double ours(Map<String, Map<String, String>> ours, String name, String field) {

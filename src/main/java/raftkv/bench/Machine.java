@@ -1,5 +1,6 @@
 package raftkv.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,15 +11,15 @@ import java.util.OptionalLong;
 final class Machine {
   private Machine() {}
 
-  static Json.Obj describe() {
+  static ObjectNode describe() {
     OptionalLong memKib = ProcStat.parseStatusKib(read("/proc/meminfo"), "MemTotal");
     return Json.object()
-        .with("cores", Runtime.getRuntime().availableProcessors())
-        .with("cpu", cpuModel(read("/proc/cpuinfo")).orElse("unknown"))
-        .with("memory_mib", memKib.isPresent() ? memKib.getAsLong() / 1024 : null)
-        .with("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .with("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
-        .with("load_average", loadAverage(read("/proc/loadavg")));
+        .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("cpu", cpuModel(read("/proc/cpuinfo")).orElse("unknown"))
+        .put("memory_mib", memKib.isPresent() ? memKib.getAsLong() / 1024 : null)
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+        .put("load_average", loadAverage(read("/proc/loadavg")));
   }
 
   /** The first {@code model name} of a cpuinfo file. */

@@ -1,5 +1,7 @@
 package raftkv.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -354,105 +356,105 @@ final class Report {
   }
 
   /** The JSON document: {@code meta} (when, where, how), then every figure of this run. */
-  String json(Json.Obj meta) {
-    Json.Obj doc = Json.object().with("schema", "raftkv-bench/1").with("meta", meta);
-    doc.with("setup", setup.strip());
-    List<Object> workloads = new ArrayList<>();
+  String json(ObjectNode meta) {
+    ObjectNode doc = Json.object().put("schema", "raftkv-bench/1");
+    doc.set("meta", meta);
+    doc.put("setup", setup.strip());
+    ArrayNode workloads = doc.putArray("workloads");
     for (Map.Entry<String, List<Load.Outcome>> g : loads.entrySet()) {
       for (Load.Outcome o : g.getValue()) {
         workloads.add(loadJson(g.getKey(), o));
       }
     }
-    doc.with("workloads", workloads);
     if (failover != null) {
-      doc.with("failover", failoverJson(failover));
+      doc.set("failover", failoverJson(failover));
     }
     if (large != null) {
       LargeData.Outcome o = large;
       long count = o.putLatency().getTotalCount();
-      doc.with("large", Json.object()
-          .with("heap_mib", o.heapMib())
-          .with("value_bytes", o.valueBytes())
-          .with("target_mib", o.targetBytes() / 1048576.0)
-          .with("outstanding", o.outstanding())
-          .with("loaded_values", o.loadedOps())
-          .with("loaded_mib", o.loadedMib())
-          .with("load_seconds", o.loadSeconds())
-          .with("load_mib_per_s", o.mibPerSecond())
-          .with("put_p50_ms", ms(o.putLatency().getValueAtPercentile(50), count))
-          .with("put_p99_ms", ms(o.putLatency().getValueAtPercentile(99), count))
-          .with("errors", o.errors())
-          .with("read_back", Json.object().with("sampled", o.sampled())
-              .with("verified", o.verified()).with("mismatched", o.mismatched())
-              .with("unreadable", o.unreadable()))
-          .with("node_peak_rss_mib", o.peakRssMib())
-          .with("node_cpu_ms", o.nodeCpuMs())
-          .with("served", o.served())
-          .with("stopped", o.stopped()));
+      ObjectNode l = doc.putObject("large")
+          .put("heap_mib", o.heapMib())
+          .put("value_bytes", o.valueBytes())
+          .put("target_mib", o.targetBytes() / 1048576.0)
+          .put("outstanding", o.outstanding())
+          .put("loaded_values", o.loadedOps())
+          .put("loaded_mib", o.loadedMib())
+          .put("load_seconds", o.loadSeconds())
+          .put("load_mib_per_s", o.mibPerSecond())
+          .put("put_p50_ms", ms(o.putLatency().getValueAtPercentile(50), count))
+          .put("put_p99_ms", ms(o.putLatency().getValueAtPercentile(99), count))
+          .put("errors", o.errors());
+      l.putObject("read_back").put("sampled", o.sampled())
+          .put("verified", o.verified()).put("mismatched", o.mismatched())
+          .put("unreadable", o.unreadable());
+      l.set("node_peak_rss_mib", Json.tree(o.peakRssMib()));
+      l.put("node_cpu_ms", o.nodeCpuMs())
+          .put("served", o.served())
+          .put("stopped", o.stopped());
     }
     if (cli != null) {
       Summary s = Summary.of(cli.millis().stream().mapToDouble(Double::doubleValue).toArray());
-      doc.with("cli", Json.object().with("command", cli.command()).with("runs_ms", cli.millis())
-          .with("median_ms", s.median()));
+      ObjectNode c = doc.putObject("cli").put("command", cli.command());
+      c.set("runs_ms", Json.tree(cli.millis()));
+      c.put("median_ms", s.median());
     }
-    doc.with("notes", notes);
+    doc.set("notes", Json.tree(notes));
     return Json.write(doc);
   }
 
-  static Json.Obj loadJson(String group, Load.Outcome o) {
-    return Json.object()
-        .with("name", o.name())
-        .with("group", group)
-        .with("label", o.label())
-        .with("outstanding", o.outstanding())
-        .with("value_bytes", o.valueBytes())
-        .with("ops", o.ops())
-        .with("errors", o.errors())
-        .with("retries", o.retries())
-        .with("seconds", o.seconds())
-        .with("ops_per_s", o.opsPerSecond())
-        .with("p50_ms", o.ms(50))
-        .with("p99_ms", o.ms(99))
-        .with("p999_ms", o.ms(99.9))
-        .with("max_ms", o.maxMs())
-        .with("node_cpu_us_per_op", o.nodeCpuMicrosPerOp())
-        .with("node_peak_rss_mib", o.peakRssMib());
+  static ObjectNode loadJson(String group, Load.Outcome o) {
+    ObjectNode n = Json.object()
+        .put("name", o.name())
+        .put("group", group)
+        .put("label", o.label())
+        .put("outstanding", o.outstanding())
+        .put("value_bytes", o.valueBytes())
+        .put("ops", o.ops())
+        .put("errors", o.errors())
+        .put("retries", o.retries())
+        .put("seconds", o.seconds())
+        .put("ops_per_s", o.opsPerSecond())
+        .put("p50_ms", o.ms(50))
+        .put("p99_ms", o.ms(99))
+        .put("p999_ms", o.ms(99.9))
+        .put("max_ms", o.maxMs())
+        .put("node_cpu_us_per_op", o.nodeCpuMicrosPerOp());
+    n.set("node_peak_rss_mib", Json.tree(o.peakRssMib()));
+    return n;
   }
 
-  static Json.Obj failoverJson(Failover.Outcome o) {
-    Json.Obj summary = Json.object();
+  static ObjectNode failoverJson(Failover.Outcome o) {
+    ObjectNode n = Json.object().put("attempt_timeout_ms", o.attemptTimeout().toMillis());
+    n.putObject("writer").put("acks", o.acks()).put("retries", o.retries())
+        .put("errors", o.errors());
+    n.put("second_rounds", secondRounds(o));
+    ObjectNode summary = n.putObject("summary");
     for (Measure m : MEASURES) {
       Summary s = summary(o, m.value);
-      summary.with(m.name.replace('-', '_'), Json.object().with("n", s.n()).with("min_ms", s.min())
-          .with("median_ms", s.median()).with("p90_ms", s.p90()).with("max_ms", s.max()));
+      summary.putObject(m.name.replace('-', '_')).put("n", s.n()).put("min_ms", s.min())
+          .put("median_ms", s.median()).put("p90_ms", s.p90()).put("max_ms", s.max());
     }
-    List<Object> kills = new ArrayList<>();
+    n.putObject("targets_met")
+        .put("new_leader", met(summary(o, Failover.Rep::electionPollMs)))
+        .put("first_write", met(summary(o, Failover.Rep::firstWriteMs)));
+    ArrayNode kills = n.putArray("kills");
     for (Failover.Rep r : o.reps()) {
-      kills.add(Json.object()
-          .with("rep", r.rep()).with("killed", "n" + r.killed())
-          .with("kill_at_ms", r.killAtMs())
-          .with("old_term", r.oldTerm()).with("new_term", r.newTerm())
-          .with("second_round", r.rounds() > 1)
-          .with("election_log_ms", r.electionLogMs()).with("new_leader_ms", r.electionPollMs())
-          .with("first_write_ms", r.firstWriteMs()).with("write_gap_ms", r.writeGapMs())
-          .with("catch_up_ms", r.catchUpMs()));
+      kills.addObject()
+          .put("rep", r.rep()).put("killed", "n" + r.killed())
+          .put("kill_at_ms", r.killAtMs())
+          .put("old_term", r.oldTerm()).put("new_term", r.newTerm())
+          .put("second_round", r.rounds() > 1)
+          .put("election_log_ms", r.electionLogMs()).put("new_leader_ms", r.electionPollMs())
+          .put("first_write_ms", r.firstWriteMs()).put("write_gap_ms", r.writeGapMs())
+          .put("catch_up_ms", r.catchUpMs());
     }
     Failover.Series s = o.series();
     long[] bins =
         FailoverChart.bins(s.ackNanos(), s.startNanos(), s.endNanos(),
             FailoverChart.BIN_MS * 1_000_000L);
-    return Json.object()
-        .with("attempt_timeout_ms", o.attemptTimeout().toMillis())
-        .with("writer", Json.object().with("acks", o.acks()).with("retries", o.retries())
-            .with("errors", o.errors()))
-        .with("second_rounds", secondRounds(o))
-        .with("summary", summary)
-        .with("targets_met", Json.object()
-            .with("new_leader", met(summary(o, Failover.Rep::electionPollMs)))
-            .with("first_write", met(summary(o, Failover.Rep::firstWriteMs))))
-        .with("kills", kills)
-        .with("series", Json.object().with("bin_ms", FailoverChart.BIN_MS)
-            .with("writes_per_bin", bins));
+    n.putObject("series").put("bin_ms", FailoverChart.BIN_MS)
+        .set("writes_per_bin", Json.tree(bins));
+    return n;
   }
 
   /** The failover picture, or empty if there was no failover section. */

@@ -6,7 +6,10 @@ public enum EntryType {
   NOOP((byte) 0),
   /** A state-machine command; the data is opaque to Raft (see {@code raftkv.kv.CommandCodec}). */
   COMMAND((byte) 1),
-  /** Reserved for membership changes (dissertation §4), so they can become log entries later. */
+  /**
+   * Reserved: no node writes it, as the members are fixed. Kept for membership changes
+   * (dissertation §4), planned as log entries.
+   */
   CONFIG((byte) 2);
 
   private final byte code;

@@ -3,19 +3,20 @@ package raftkv.storage;
 import java.util.List;
 
 /**
- * The Raft log, indexed from 1. It may begin after a snapshot: {@link #firstIndex()} is then above
- * 1 and {@link #termAt} still answers for {@code firstIndex() - 1}, the last index the snapshot
- * covers.
+ * The Raft log, indexed from 1. Nothing compacts it yet, so every log holds every entry from index
+ * 1 and {@link #firstIndex()} is 1. Snapshots are planned: the interface already bounds the log by
+ * {@link #firstIndex()} and lets {@link #termAt} answer for {@code firstIndex() - 1}, so that a log
+ * beginning after a snapshot will fit it.
  */
 public interface RaftLog {
 
-  /** Index of the first entry held (1 for a log that was never compacted). */
+  /** Index of the first entry held: 1, as nothing compacts the log yet. */
   long firstIndex();
 
   /** Index of the last entry, or {@code firstIndex() - 1} when the log holds none. */
   long lastIndex();
 
-  /** Term of the last entry (or of the snapshot boundary, 0 for an empty log). */
+  /** Term of the last entry, or {@code termAt(firstIndex() - 1)} (0) for an empty log. */
   long lastTerm();
 
   /**

@@ -37,12 +37,15 @@ import raftkv.common.Endpoint;
  *       "term"            8-byte long     currentTerm
  *       "voted-for"       "host:port"     votedFor; absent when the node has not voted in this term
  *       "commit-hint"     8-byte long     see {@link TermStore#commitHint()}
- *       "log-first-index" 8-byte long     index of the first entry held (1 until a snapshot)
- *       "log-prev-term"   8-byte long     term of entry log-first-index - 1 (0 until a snapshot)
+ *       "log-first-index" 8-byte long     index of the first entry held: 1
+ *       "log-prev-term"   8-byte long     term of entry log-first-index - 1: 0
  * log   8-byte index   -> [format byte = 1][EntryType code][term: 8 bytes][data bytes]
  * </pre>
  *
  * Log keys are contiguous from {@code log-first-index}, and terms never decrease along the log.
+ * Nothing compacts the log yet: a new store writes {@code log-first-index} 1 and {@code
+ * log-prev-term} 0, and nothing changes them. They are there for snapshots, which are planned; an
+ * open already accepts a log that starts later.
  *
  * <h2>Opening</h2>
  *

@@ -18,6 +18,7 @@ class MachineTest {
 
   @Test
   void describesThisMachine() {
-    assertThat(Json.write(Machine.describe())).contains("\"cores\": ").contains("\"java\": ");
+    assertThat(Machine.describe().get("cores").asInt()).isPositive();
+    assertThat(Machine.describe().get("java").asText()).isNotEmpty();
   }
 }
