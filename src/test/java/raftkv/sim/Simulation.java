@@ -232,7 +232,8 @@ final class Simulation {
         cluster.committedEntries().size(),
         verdict,
         failures,
-        ops.hashCode() * 31L + cluster.executor.executed() - tasksBefore,
+        // From the text of the history: enums hash by identity, which differs from one JVM to the next.
+        ops.toString().hashCode() * 31L + cluster.executor.executed() - tasksBefore,
         (System.nanoTime() - startWall) / 1_000_000);
   }
 
