@@ -126,6 +126,8 @@ public final class RaftNode {
   private final ActorRef<StateMachineActor.Command> stateMachine;
   private final ApplyWindow applied;
   private final ActorRef<StateMachineActor.Applied> appliedAdapter;
+  /** The state the last step ended in (start-up only reads it). */
+  private RaftState current;
 
   /**
    * The node's behavior. {@code random} draws election timeouts and the run's incarnation, and
@@ -211,7 +213,8 @@ public final class RaftNode {
     timers.startTimerWithFixedDelay(KEEPALIVE_TIMER, new Timer(Tick.KEEPALIVE), KEEPALIVE_INTERVAL);
     Step first = core.start(storage.currentTerm(), storage.votedFor(), storage.commitHint());
     // Entries committed before the restart are applied from the start, without a leader.
-    return run(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first);
+    execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first);
+    return behaviorFor(current);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -275,11 +278,16 @@ public final class RaftNode {
   // Running the core: decide, then persist, send, answer, become
 
   private Behavior<Command> step(RaftState s, Input in) {
-    return run(s, core.step(s, in));
+    RaftState end = execute(s, core.step(s, in));
+    // The core hands back the very same state when nothing changed.
+    return end == s ? Behaviors.same() : behaviorFor(end);
   }
 
-  /** Carries out {@code step}'s effects, then takes the behavior of the resulting role. */
-  private Behavior<Command> run(RaftState before, Step step) {
+  /**
+   * Carries out {@code step}'s effects in order, then its follow-up input's, and returns the state
+   * the node ends in.
+   */
+  private RaftState execute(RaftState before, Step step) {
     RaftState s = step.state();
     Effects fx = step.effects();
     if (fx.saveHardState()) {
@@ -322,11 +330,8 @@ public final class RaftNode {
       context.getSystem().eventStream().tell(new EventStream.Publish<>(
           new RoleChanged(cluster.selfId(), cluster.self(), s.role().name(), s.term())));
     }
-    if (fx.next() != null) {
-      return run(s, core.step(s, fx.next()));
-    }
-    // The core hands back the very same state when nothing changed.
-    return s == before ? Behaviors.same() : behaviorFor(s);
+    current = s;
+    return fx.next() == null ? s : execute(s, core.step(s, fx.next()));
   }
 
   /** Hands committed entries to the state machine, a bounded window of them at a time. */

@@ -104,6 +104,9 @@ public record Effects(
     }
 
     void timer(TimerOp op) {
+      if (op == TimerOp.CANCEL_ELECTION) {
+        electionTimeout = null; // a candidate that wins at once needs no election timer
+      }
       timers.add(op);
     }
 
