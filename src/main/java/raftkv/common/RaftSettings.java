@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param maxAppendBytes upper bound on the entry bytes in one AppendEntries (one entry always fits)
  * @param sessionTimeout a client session idle this long, by logged time, expires
  * @param maxSessions bound on the client session table
+ * @param endedSessionRetention how long (logged time) an ended session is remembered, refusing its
+ *     writes and its re-registration
+ * @param maxEndedSessions bound on the ended sessions remembered (oldest dropped first)
  */
 public record RaftSettings(
     Duration electionTimeoutMin,
@@ -23,7 +26,9 @@ public record RaftSettings(
     boolean checkQuorum,
     long maxAppendBytes,
     Duration sessionTimeout,
-    int maxSessions) {
+    int maxSessions,
+    Duration endedSessionRetention,
+    int maxEndedSessions) {
 
   public RaftSettings {
     if (electionTimeoutMin.isNegative()
@@ -39,6 +44,10 @@ public record RaftSettings(
     if (maxAppendBytes < 1 || maxSessions < 1) {
       throw new IllegalArgumentException("max-append-bytes and max-sessions must be positive");
     }
+    if (endedSessionRetention.isNegative() || maxEndedSessions < 0) {
+      throw new IllegalArgumentException(
+          "ended-session-retention and max-ended-sessions must not be negative");
+    }
   }
 
   /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
@@ -52,7 +61,9 @@ public record RaftSettings(
         c.getBoolean("check-quorum"),
         c.getBytes("max-append-bytes"),
         c.getDuration("session-timeout"),
-        c.getInt("max-sessions"));
+        c.getInt("max-sessions"),
+        c.getDuration("ended-session-retention"),
+        c.getInt("max-ended-sessions"));
   }
 
   /** The values {@code application.conf} ships with. */
@@ -65,24 +76,26 @@ public record RaftSettings(
         true,
         1L << 20,
         Duration.ofHours(1),
+        100_000,
+        Duration.ofHours(24),
         100_000);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions);
   }
 
   public RaftSettings withCheckQuorum(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions);
   }
 
   public RaftSettings withMaxAppendBytes(long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
-        sessionTimeout, maxSessions);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions);
   }
 }

@@ -388,6 +388,9 @@ public final class RaftNode {
     if (request instanceof ClientProtocol.Write w) {
       return onWrite(s, r, w);
     }
+    if (request instanceof ClientProtocol.Register g) {
+      return onRegister(s, r, g);
+    }
     if (request instanceof ClientProtocol.Read rd) {
       return onRead(s, r, rd);
     }
@@ -461,8 +464,9 @@ public final class RaftNode {
         }
       }
       // Unflushed entries were never stored, so never acknowledged: dropping them is safe, and
-      // their clients are among those told to retry.
-      stateMachine.tell(new StateMachineActor.FailPending(idOrNull(hintId), hint));
+      // their clients are told not_leader; clients of stored entries get unknown (they may commit).
+      stateMachine.tell(
+          new StateMachineActor.FailPending(idOrNull(hintId), hint, storage.lastIndex()));
     }
   }
 
@@ -1050,10 +1054,30 @@ public final class RaftNode {
     LeaderState l = role.state();
     // Logged time for session expiry: never behind an earlier command of this leadership.
     l.lastTimestamp = Math.max(l.lastTimestamp, clock.millis());
-    long index = storage.lastIndex() + l.unflushed.size() + 1;
     byte[] data = CommandCodec.encode(new KvCommand(m.clientId(), m.seq(), l.lastTimestamp, m.op()));
+    return append(s, l, data, m.replyTo());
+  }
+
+  /** §6.3: a session starts with a log entry of its own, applied like a write. */
+  private Behavior<Command> onRegister(NodeState s, Role r, ClientProtocol.Register m) {
+    if (!(r instanceof Leader role)) {
+      m.replyTo().tell(notLeader(s));
+      return Behaviors.same();
+    }
+    Optional<Result> refused = Limits.checkClientId(m.clientId());
+    if (refused.isPresent()) {
+      m.replyTo().tell(Reply.of(refused.get()));
+      return Behaviors.same();
+    }
+    LeaderState l = role.state();
+    l.lastTimestamp = Math.max(l.lastTimestamp, clock.millis());
+    return append(s, l, CommandCodec.encode(KvCommand.register(m.clientId(), l.lastTimestamp)), m.replyTo());
+  }
+
+  private Behavior<Command> append(NodeState s, LeaderState l, byte[] data, ActorRef<Reply> replyTo) {
+    long index = storage.lastIndex() + l.unflushed.size() + 1;
     l.unflushed.add(new LogEntry(index, s.term(), EntryType.COMMAND, data));
-    stateMachine.tell(new StateMachineActor.AwaitResult(index, s.term(), m.replyTo()));
+    stateMachine.tell(new StateMachineActor.AwaitResult(index, s.term(), replyTo));
     scheduleFlush(l);
     return Behaviors.same();
   }
