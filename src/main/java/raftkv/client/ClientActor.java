@@ -125,7 +125,10 @@ public final class ClientActor {
     INSTANCE
   }
 
-  /** A write, registration or read in progress; {@code message} builds the request for one reply address. */
+  /**
+   * A registration, write or read in progress; {@code message} builds the request for one reply
+   * address.
+   */
   private record Job(
       Function<ActorRef<Reply>, ClientProtocol.Request> message,
       RetryPolicy.Request request,
