@@ -12,9 +12,11 @@ import raftkv.common.Endpoint;
  * {@link NodeStatus}).
  *
  * <ul>
- *   <li>{@link Write}: applied at most once per (clientId, seq). Only the leader accepts it; others
- *       answer {@code not_leader} with a hint. A retry of the same (clientId, seq), on any leader,
- *       gets the first outcome with {@code duplicate = true}. Seq 1 starts a session.
+ *   <li>{@link Register}: starts a session; a write needs one.
+ *   <li>{@link Write}: applied at most once per (clientId, seq) of a live session. Only the leader
+ *       accepts it; others answer {@code not_leader} with a hint. A retry of the same (clientId,
+ *       seq), on any leader, gets the first outcome with {@code duplicate = true}. A write of a
+ *       session that is not live is refused ({@code session_expired}), never applied.
  *   <li>{@link Read}: {@code LINEARIZABLE} by default (the leader confirms its leadership with one
  *       heartbeat round, no log write; a follower asks the leader for the read index and answers
  *       once it has applied that far). {@code STALE} answers from the receiving node's state at
@@ -26,7 +28,16 @@ public final class ClientProtocol {
   private ClientProtocol() {}
 
   public sealed interface Request extends NodeMessage, CborSerializable
-      permits Write, Read, GetStatus {}
+      permits Register, Write, Read, GetStatus {}
+
+  /**
+   * Starts a session (dissertation §6.3): the leader logs a registration, and once it is applied the
+   * reply's {@link Result#value()} is the session's client id. {@code clientId == null} lets the
+   * cluster choose a fresh id (starting with '@', made from the registration's log index and term,
+   * so never one it gave before). A client-chosen id that is a live session registers again at no
+   * cost (same id); one whose session ended is refused with {@code session_expired}.
+   */
+  public record Register(String clientId, ActorRef<Reply> replyTo) implements Request {}
 
   public record Write(String clientId, long seq, Op op, ActorRef<Reply> replyTo)
       implements Request {}

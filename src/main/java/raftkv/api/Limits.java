@@ -23,10 +23,10 @@ public final class Limits {
 
   /** The refusal for a write, or empty when it may be applied. */
   public static Optional<Result> check(String clientId, long seq, Op op) {
-    if (clientId == null || clientId.isEmpty()) {
+    if (clientId == null) {
       return invalid("client id is missing");
     }
-    Optional<Result> refused = checkString("client id", clientId, MAX_CLIENT_ID_BYTES, "");
+    Optional<Result> refused = checkClientId(clientId);
     if (refused.isPresent()) {
       return refused;
     }
@@ -51,6 +51,20 @@ public final class Limits {
       return checkString("expected value", c.expected(), MAX_VALUE_BYTES, " (1 MiB)");
     }
     return Optional.empty();
+  }
+
+  /**
+   * The refusal for a registration's client id, or empty when it is acceptable; {@code null} (the
+   * cluster chooses) is acceptable.
+   */
+  public static Optional<Result> checkClientId(String clientId) {
+    if (clientId == null) {
+      return Optional.empty();
+    }
+    if (clientId.isEmpty()) {
+      return invalid("client id is missing");
+    }
+    return checkString("client id", clientId, MAX_CLIENT_ID_BYTES, "");
   }
 
   /** The refusal for a key (reads use this alone), or empty when it is acceptable. */

@@ -3,9 +3,7 @@ package raftkv.bench;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
@@ -18,18 +16,19 @@ import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.client.RetryPolicy;
 
 /**
- * One sequential client of the benchmark: its own client id, one request at a time, each write
- * under a new seq. A request goes to the node that answered last (the leader, normally). A {@code
- * not_leader} reply naming a leader sends it there. No answer within the attempt timeout: the node
- * is suspect until it answers again (for a second at most), its reference is resolved afresh next
- * time, and the request is sent to the next node, under the same seq. A refusal that names no usable
- * leader (none, or a suspect one: survivors keep naming a killed leader until they elect) moves on
- * round-robin after a short pause.
+ * One sequential client of the benchmark: its own client id (registered before its first write),
+ * one request at a time, each write under a new seq. Where each attempt goes is {@link
+ * RetryPolicy}'s, with {@link #RETRIES}: to the node that answered last (the leader, normally); a
+ * {@code not_leader} reply naming a leader sends it there. No answer within the attempt timeout: the
+ * node is suspect until it answers again (for a second at most), its reference is resolved afresh
+ * next time, and the request is sent to the next node, under the same seq. A refusal that names no
+ * usable leader (none, or a suspect one: survivors keep naming a killed leader until they elect)
+ * moves on round-robin after a short pause.
  *
  * <p>An attempt that timed out is still waited for (as the etcd baseline's writer counts late
  * completions): a definitive answer from any attempt of the request ends it, and a late refusal is
@@ -40,9 +39,12 @@ import raftkv.api.Result;
  */
 final class Session {
   /** The pause after a refusal that names no usable leader: an election is under way. */
-  private static final long NO_LEADER_PAUSE_MILLIS = 2;
+  private static final Duration NO_LEADER_PAUSE = Duration.ofMillis(2);
   /** How long, at most, a node that did not answer is avoided when choosing where to go next. */
-  private static final long SUSPECT_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final Duration SUSPECT_FOR = Duration.ofSeconds(1);
+  /** The benchmark's settings of the one client retry policy. */
+  static final RetryPolicy.Settings RETRIES =
+      new RetryPolicy.Settings(NO_LEADER_PAUSE, Duration.ZERO, SUSPECT_FOR);
 
   private static final Executor NOW = ForkJoinPool.commonPool();
   private static final ScheduledThreadPoolExecutor TIMERS = timers();
@@ -54,13 +56,13 @@ final class Session {
   record Ack(long startNanos, long sentNanos, long ackNanos, int attempts, Result result) {}
 
   private final BenchClient client;
-  private final List<Endpoint> nodes;
   private final String clientId;
   private final Duration attemptTimeout;
   private final Duration giveUpAfter;
-  private final Map<Endpoint, Long> suspectUntil = new ConcurrentHashMap<>();
+  /** Guarded by itself: answers and timers arrive on several threads. */
+  private final RetryPolicy policy;
+  private CompletableFuture<Void> registered;
   private long seq;
-  private volatile Endpoint target;
 
   Session(
       BenchClient client,
@@ -70,8 +72,7 @@ final class Session {
       Duration attemptTimeout,
       Duration giveUpAfter) {
     this.client = client;
-    this.nodes = List.copyOf(nodes);
-    this.target = first;
+    this.policy = new RetryPolicy(nodes, first, RETRIES);
     this.clientId = clientId;
     this.attemptTimeout = attemptTimeout;
     this.giveUpAfter = giveUpAfter;
@@ -90,23 +91,83 @@ final class Session {
     return t;
   }
 
+  /**
+   * A write under the next seq; the session's first write registers the client id first (that
+   * round trip is not part of the write's {@link Ack}).
+   */
   CompletableFuture<Ack> put(String key, String value) {
     long s = ++seq;
     Op op = new Op.Put(key, value);
-    return call(replyTo -> new ClientProtocol.Write(clientId, s, op, replyTo));
+    return register()
+        .thenCompose(
+            ok ->
+                call(
+                    RetryPolicy.Kind.WRITE,
+                    replyTo -> new ClientProtocol.Write(clientId, s, op, replyTo)));
   }
 
   CompletableFuture<Ack> get(String key, Consistency consistency) {
-    return call(replyTo -> new ClientProtocol.Read(key, consistency, replyTo));
+    return call(RetryPolicy.Kind.READ, replyTo -> new ClientProtocol.Read(key, consistency, replyTo));
   }
 
-  private CompletableFuture<Ack> call(Function<ActorRef<Reply>, ClientProtocol.Request> request) {
+  /** Registers the client id once (idempotent, so a retry is harmless); fails if refused. */
+  private synchronized CompletableFuture<Void> register() {
+    if (registered == null || registered.isCompletedExceptionally()) {
+      registered =
+          call(RetryPolicy.Kind.REGISTER, replyTo -> new ClientProtocol.Register(clientId, replyTo))
+              .thenApply(
+                  ack -> {
+                    if (!ack.result().ok()) {
+                      throw new IllegalStateException(
+                          "registering " + clientId + ": " + ack.result().message());
+                    }
+                    return null;
+                  });
+    }
+    return registered;
+  }
+
+  private CompletableFuture<Ack> call(
+      RetryPolicy.Kind kind, Function<ActorRef<Reply>, ClientProtocol.Request> request) {
     CompletableFuture<Ack> done = new CompletableFuture<>();
-    attempt(request, System.nanoTime(), 1, done);
+    long start = System.nanoTime();
+    RetryPolicy.Decision first;
+    synchronized (policy) {
+      first = policy.begin(new RetryPolicy.Request(kind, "retry", giveUpAfter), start);
+    }
+    carryOut(first, request, start, 1, done);
     return done;
   }
 
+  /** Does what the policy decided: an attempt now or after a pause, or the end. */
+  private void carryOut(
+      RetryPolicy.Decision d,
+      Function<ActorRef<Reply>, ClientProtocol.Request> request,
+      long start,
+      int n,
+      CompletableFuture<Ack> done) {
+    if (d instanceof RetryPolicy.Finish f) {
+      if (f.gaveUp()) {
+        done.completeExceptionally(
+            new TimeoutException(
+                "no definitive answer within " + giveUpAfter.toMillis() + " ms (" + (n - 1)
+                    + " attempts)"));
+      } else {
+        done.complete(new Ack(start, start, System.nanoTime(), n, f.result()));
+      }
+      return;
+    }
+    RetryPolicy.Send send = (RetryPolicy.Send) d;
+    Runnable go = () -> NOW.execute(() -> attempt(send.node(), request, start, n, done));
+    if (send.pause().isZero()) {
+      go.run();
+    } else {
+      TIMERS.schedule(go, send.pause().toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
   private void attempt(
+      Endpoint to,
       Function<ActorRef<Reply>, ClientProtocol.Request> request,
       long start,
       int n,
@@ -117,22 +178,20 @@ final class Session {
     long sent = System.nanoTime();
     long left = giveUpAfter.toNanos() - (sent - start);
     if (left <= 0) {
-      done.completeExceptionally(
-          new TimeoutException(
-              "no definitive answer within " + giveUpAfter.toMillis() + " ms (" + (n - 1)
-                  + " attempts)"));
+      RetryPolicy.Decision end;
+      synchronized (policy) {
+        end = policy.resume(sent);
+      }
+      carryOut(end, request, start, n, done);
       return;
     }
-    Endpoint to = target;
     // Set by whichever comes first, the answer or the attempt timer: only that one moves on.
     AtomicBoolean decided = new AtomicBoolean();
-    Runnable retry = () -> NOW.execute(() -> attempt(request, start, n + 1, done));
     ScheduledFuture<?> timer =
         TIMERS.schedule(
             () -> {
               if (decided.compareAndSet(false, true) && !done.isDone()) {
-                suspect(to);
-                retry.run();
+                noAnswer(to, request, start, n, done);
               }
             },
             attemptTimeout.toNanos(),
@@ -145,69 +204,46 @@ final class Session {
               if (failure != null) {
                 if (decided.compareAndSet(false, true) && !done.isDone()) {
                   timer.cancel(false);
-                  suspect(to);
-                  retry.run();
+                  noAnswer(to, request, start, n, done);
                 }
                 return;
               }
-              suspectUntil.remove(to); // it answers
               Result r = reply.result();
-              if (isFinal(r)) {
+              if (RetryPolicy.isFinal(r)) {
+                synchronized (policy) {
+                  policy.heardFrom(to);
+                }
                 timer.cancel(false);
                 done.complete(new Ack(start, sent, at, n, r));
                 return;
               }
               if (!decided.compareAndSet(false, true) || done.isDone()) {
+                synchronized (policy) {
+                  policy.heardFrom(to); // it answers
+                }
                 return; // a late refusal: the request has moved on
               }
               timer.cancel(false);
-              Endpoint hint = reply.leader();
-              if (hint != null && !hint.equals(to) && !isSuspect(hint, at)) {
-                target = hint;
-                retry.run();
-              } else {
-                target = next(to, at);
-                TIMERS.schedule(retry, NO_LEADER_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+              RetryPolicy.Decision next;
+              synchronized (policy) {
+                next = policy.onReply(to, r, reply.leader(), at);
               }
+              carryOut(next, request, start, n + 1, done);
             });
   }
 
-  /** No answer from {@code node}: avoid it for a while, resolve it afresh, try the next one. */
-  private void suspect(Endpoint node) {
-    long now = System.nanoTime();
-    suspectUntil.put(node, now + SUSPECT_NANOS);
+  /** No answer from {@code node}: the policy avoids it for a while; resolve it afresh. */
+  private void noAnswer(
+      Endpoint node,
+      Function<ActorRef<Reply>, ClientProtocol.Request> request,
+      long start,
+      int n,
+      CompletableFuture<Ack> done) {
     client.forget(node);
-    if (node.equals(target)) {
-      target = next(node, now);
+    RetryPolicy.Decision next;
+    synchronized (policy) {
+      next = policy.onNoAnswer(node, System.nanoTime());
     }
-  }
-
-  /** The next node after {@code from} that is not suspect, or simply the next if all are. */
-  private Endpoint next(Endpoint from, long now) {
-    int i = nodes.indexOf(from);
-    for (int k = 1; k <= nodes.size(); k++) {
-      Endpoint e = nodes.get(Math.floorMod(i + k, nodes.size()));
-      if (!e.equals(from) && !isSuspect(e, now)) {
-        return e;
-      }
-    }
-    return nodes.get(Math.floorMod(i + 1, nodes.size()));
-  }
-
-  private boolean isSuspect(Endpoint e, long now) {
-    Long until = suspectUntil.get(e);
-    return until != null && now - until < 0;
-  }
-
-  /**
-   * Whether an answer ends the request: as in {@code ClientActor}, {@code not_leader}, {@code
-   * unavailable} and {@code timeout} never do (the write may still be applied; the retry under the
-   * same seq finds out).
-   */
-  static boolean isFinal(Result r) {
-    return r.ok()
-        || (r.error() != ErrorCode.NOT_LEADER
-            && r.error() != ErrorCode.UNAVAILABLE
-            && r.error() != ErrorCode.TIMEOUT);
+    carryOut(next, request, start, n + 1, done);
   }
 }

@@ -114,7 +114,9 @@ final class Workload {
       return operation(r, id, process, Outcome.OK, null, output, invokeNanos, completeNanos);
     }
     String error = text(n.get("error"));
-    if ("timeout".equals(error)) {
+    // kv_client marks every answer that leaves a write's outcome unknown (timeout, unknown,
+    // session_expired, stale_request); a line without the mark may still say timeout.
+    if ("timeout".equals(error) || "unknown".equals(text(n.get("outcome")))) {
       return unknown(r, id, process, invokeNanos);
     }
     if (RAN_AND_REFUSED.contains(error)) {

@@ -93,6 +93,17 @@ final class AkkaClusterClient implements ClusterClient {
   }
 
   @Override
+  public Result register(String clientId) {
+    return ask(
+        replyTo -> new ClientActor.Register(clientId, replyTo),
+        () ->
+            Result.error(
+                ErrorCode.TIMEOUT,
+                "outcome unknown: the client got no answer; the session may or may not have been"
+                    + " registered"));
+  }
+
+  @Override
   public Result write(String clientId, long seq, Op op) {
     return ask(
         replyTo -> new ClientActor.Write(clientId, seq, op, replyTo),

@@ -11,6 +11,12 @@ import raftkv.api.Result;
  */
 interface ClusterClient extends AutoCloseable {
 
+  /**
+   * Registers a session: {@code clientId}, or one the cluster chooses if it is null; an ok answer's
+   * value is the session's client id.
+   */
+  Result register(String clientId);
+
   Result write(String clientId, long seq, Op op);
 
   Result read(String key, Consistency consistency);

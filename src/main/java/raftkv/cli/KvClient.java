@@ -7,10 +7,8 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -60,15 +58,19 @@ import raftkv.api.Result;
     },
     footer = {
       "",
-      "Without --client-id, a fresh client id is generated and writes count seq from 1. To retry a"
-          + " write whose outcome is unknown (timeout), give the --client-id and --seq its error"
-          + " names: the cluster then answers the first outcome (duplicate) instead of applying the"
-          + " write again.",
+      "A write first registers a session: without --client-id the cluster chooses its id and"
+          + " writes count seq from 1; with --client-id C --seq N it registers C (again, if it is"
+          + " live) and writes under seq N. To retry a write whose outcome is unknown (exit 3), give"
+          + " the --client-id and --seq its error names: the cluster then answers the first outcome"
+          + " (duplicate) instead of applying the write again. Once the session has ended (expired"
+          + " or evicted) the retry is refused, exit 3, and nothing is applied: a write sent before"
+          + " may have been.",
       "",
       "A value that starts with '-' goes after '--':  kv_client put k -- -1",
       "",
       "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied), 2 usage"
-          + " error, 3 timeout (the outcome of a write is unknown)."
+          + " error, 3 outcome unknown (the write may or may not have been applied: a timeout, a"
+          + " leader lost after storing it, an ended session, a stale seq)."
     })
 public final class KvClient {
 
@@ -103,14 +105,16 @@ public final class KvClient {
       scope = ScopeType.INHERIT,
       names = "--client-id",
       paramLabel = "ID",
-      description = "The session's client id (needs --seq). Default: a fresh random one.")
+      description =
+          "The session's client id (needs --seq); it is registered before the write."
+              + " Default: one the cluster chooses.")
   String clientId;
 
   @Option(
       scope = ScopeType.INHERIT,
       names = "--seq",
       paramLabel = "N",
-      description = "The seq of the first write (needs --client-id); a new session starts at 1.")
+      description = "The seq of the first write (needs --client-id); a new session's first is 1.")
   Long seq;
 
   @Option(
@@ -291,44 +295,34 @@ public final class KvClient {
   // ---------------------------------------------------------------------------------------------
   // Sessions and settings
 
-  /** The client id and the seq the next write takes. */
+  /**
+   * The client id and the seq the next write takes. The session is registered before its first
+   * write: the given id, or one the cluster chooses (then known only once registered).
+   */
   static final class Session {
+    /** Null until the cluster has chosen one, for a session without --client-id. */
     String clientId;
     private long nextSeq;
-    /** The id was made here, not given with --client-id: the client may replace it. */
-    private final boolean generated;
+    private boolean registered;
 
     Session(String clientId, long firstSeq) {
-      this(clientId, firstSeq, false);
-    }
-
-    private Session(String clientId, long firstSeq, boolean generated) {
       this.clientId = clientId;
       this.nextSeq = firstSeq;
-      this.generated = generated;
     }
 
-    /** A fresh client id: "cli-" and 16 random hex digits. */
-    static Session generated() {
-      return new Session(freshId(), 1, true);
+    /** A session whose id the cluster chooses when it registers, numbering writes from 1. */
+    static Session chosenByCluster() {
+      return new Session(null, 1);
     }
 
-    private static String freshId() {
-      byte[] bytes = new byte[8];
-      new SecureRandom().nextBytes(bytes);
-      return "cli-" + HexFormat.of().formatHex(bytes);
+    boolean registered() {
+      return registered;
     }
 
-    /**
-     * The write at {@code seq} timed out. If it was seq 1 of a generated id, whether the session
-     * exists is unknown: seq 2 would be refused if it does not (session_expired), so the next write
-     * starts a new session under a new id instead. Later seqs need nothing: the session exists.
-     */
-    void timedOut(long seq) {
-      if (generated && seq == 1) {
-        clientId = freshId();
-        nextSeq = 1;
-      }
+    /** The cluster registered the session as {@code id}. */
+    void registeredAs(String id) {
+      clientId = id;
+      registered = true;
     }
 
     long nextSeq() {
@@ -408,10 +402,13 @@ public final class KvClient {
           cl, "--seq needs --client-id: the server deduplicates by (client id, seq)");
     }
     if (clientId == null) {
-      return Session.generated();
+      return Session.chosenByCluster();
     }
     if (seq < 1) {
-      throw new ParameterException(cl, "--seq must be at least 1 (seq 1 starts a session)");
+      throw new ParameterException(cl, "--seq must be at least 1 (a session's first write is 1)");
+    }
+    if (clientId.isEmpty()) {
+      throw new ParameterException(cl, "--client-id must not be empty");
     }
     return new Session(clientId, seq);
   }
@@ -502,8 +499,8 @@ public final class KvClient {
   record Printed(Result result, String line) {}
 
   /**
-   * Sends one write or get. A write takes the session's next seq, unless it is refused here
-   * (nothing sent, seq not used).
+   * Sends one write or get. A write registers the session first if it is not yet registered, then
+   * takes the session's next seq, unless it is refused here (nothing sent, seq not used).
    */
   static Printed perform(
       ClientCommand command, Session session, ClusterClient cluster, Output output) {
@@ -517,19 +514,55 @@ public final class KvClient {
       return new Printed(r, output.result(Output.Kind.GET, r));
     }
     WriteCommand w = (WriteCommand) command;
+    Output.Kind kind = Output.kindOf(w.op());
     long seq = session.nextSeq();
-    Optional<Result> refused = Limits.check(session.clientId, seq, w.op());
-    Result r;
+    // Checked with a stand-in id when the cluster is to choose one: its ids are short and valid.
+    Optional<Result> refused =
+        Limits.check(session.clientId == null ? "@" : session.clientId, seq, w.op());
     if (refused.isPresent()) {
-      r = refused.get();
-    } else {
-      session.advance();
-      r = cluster.write(session.clientId, seq, w.op());
-      if (r.error() == ErrorCode.TIMEOUT) {
-        session.timedOut(seq);
+      return new Printed(refused.get(), output.result(kind, refused.get()));
+    }
+    if (!session.registered()) {
+      Optional<Result> failed = register(session, seq, cluster);
+      if (failed.isPresent()) {
+        return new Printed(failed.get(), output.result(kind, failed.get()));
       }
     }
-    return new Printed(r, output.result(Output.kindOf(w.op()), r));
+    session.advance();
+    Result r = cluster.write(session.clientId, seq, w.op());
+    return new Printed(r, output.result(kind, r));
+  }
+
+  /**
+   * Registers the session; empty when it is registered, else the answer for the write, which was
+   * not sent. An ended session's refusal stands as it is (outcome unknown: the write may have been
+   * applied before it ended). Otherwise, with an id the cluster was to choose the write is new, so
+   * nothing was applied ({@code unavailable}); with a given id this may be a retry, whose outcome
+   * stays unknown ({@code timeout}).
+   */
+  private static Optional<Result> register(Session session, long seq, ClusterClient cluster) {
+    Result r = cluster.register(session.clientId);
+    if (r.ok()) {
+      session.registeredAs(r.value());
+      return Optional.empty();
+    }
+    if (r.error() == ErrorCode.SESSION_EXPIRED || !r.error().outcomeUnknown()) {
+      return Optional.of(r);
+    }
+    if (session.clientId == null) {
+      return Optional.of(
+          Result.error(
+              ErrorCode.UNAVAILABLE,
+              "no session could be registered (" + r.error().code() + ": " + r.message()
+                  + "); the write was not sent"));
+    }
+    return Optional.of(
+        Result.error(
+            ErrorCode.TIMEOUT,
+            "outcome unknown: registering session " + session.clientId
+                + " got no definitive answer (" + r.message() + "); this write was not sent,"
+                + " an earlier one may have been applied; retry with --client-id "
+                + session.clientId + " --seq " + seq));
   }
 
   /** Runs stdin line by line until EOF: one output line per command line, errors included. */

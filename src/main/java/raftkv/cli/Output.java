@@ -22,7 +22,9 @@ import raftkv.api.Result;
  * {@code {"ok":true,"value":V}} (null when absent); an incr {@code
  * {"ok":true,"value":"N","index":N,"duplicate":B}}; a failed cas {@code
  * {"ok":false,"error":"cas_mismatch","value":ACTUAL}}; any other failure {@code
- * {"ok":false,"error":CODE,"message":TEXT}}.
+ * {"ok":false,"error":CODE,"message":TEXT}}, with {@code "outcome":"unknown"} added when the code
+ * leaves the write's outcome unknown ({@link ErrorCode#outcomeUnknown()}: timeout, unknown,
+ * session_expired, stale_request; exit status 3).
  */
 final class Output {
 
@@ -54,12 +56,12 @@ final class Output {
     return op instanceof Op.Incr ? Kind.INCR : Kind.WRITE;
   }
 
-  /** 0 success, 3 outcome unknown (timeout), 1 any other failure. */
+  /** 0 success, 3 outcome unknown ({@link ErrorCode#outcomeUnknown()}), 1 any other failure. */
   static int exitCode(Result r) {
     if (r.ok()) {
       return EXIT_OK;
     }
-    return r.error() == ErrorCode.TIMEOUT ? EXIT_UNKNOWN : EXIT_ERROR;
+    return r.error() != null && r.error().outcomeUnknown() ? EXIT_UNKNOWN : EXIT_ERROR;
   }
 
   /** The one line that reports {@code r}. */
@@ -88,6 +90,9 @@ final class Output {
         n.put("value", r.value());
       } else {
         n.put("message", r.message());
+      }
+      if (r.error() == null || r.error().outcomeUnknown()) {
+        n.put("outcome", "unknown");
       }
       return write(n);
     }

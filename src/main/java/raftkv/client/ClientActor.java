@@ -13,16 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.common.Endpoint;
-import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -32,14 +29,15 @@ import raftkv.raft.ArteryTransport;
  * The client side of {@link ClientProtocol}: performs one request at a time against the cluster and
  * stashes the ones that arrive meanwhile.
  *
- * <p>A write or a read goes to one node at a time, first to the node that answered last (usually
- * the leader). A {@code not_leader} reply naming the leader sends the request there; one naming
- * none, or no reply within the attempt timeout, moves on to the next node round-robin, pausing
- * briefly after a full round of refusals (an election is under way). A write is always retried with
- * the same (clientId, seq): the cluster applies it at most once, and a retry after it was applied
- * gets the first outcome back, marked duplicate. When the request's timeout runs out, a write ends
- * as {@code timeout}, outcome unknown: a node that answered {@code not_leader} or did not answer may
- * still have appended it. A status request asks every node at once and reports who answered in time.
+ * <p>A registration, a write or a read goes to one node at a time, as {@link RetryPolicy} says
+ * (with {@link RetryPolicy#INTERACTIVE}): first to the node that answered last (usually the
+ * leader), following {@code not_leader} hints, moving on round-robin when a node names no leader or
+ * does not answer within the attempt timeout, pausing briefly after a full round of refusals (an
+ * election is under way). A write is always retried with the same (clientId, seq): the cluster
+ * applies it at most once, and a retry after it was applied gets the first outcome back, marked
+ * duplicate. When the request's timeout runs out, a write ends as {@code timeout}, outcome unknown:
+ * a node that answered {@code not_leader} or did not answer may still have appended it. A status
+ * request asks every node at once and reports who answered in time.
  *
  * <p>Every attempt gets a reply address of its own: a tiny child that tags replies with the attempt
  * number. All of them stop when the request ends, so a late reply to an earlier request goes to dead
@@ -51,6 +49,12 @@ public final class ClientActor {
 
   /** Everything the client actor accepts. */
   public sealed interface Command {}
+
+  /**
+   * Registers a session: {@code clientId}, or one the cluster chooses if it is null; the answer's
+   * {@link Result#value()} is the session's client id.
+   */
+  public record Register(String clientId, ActorRef<Result> replyTo) implements Command {}
 
   /** Applies {@code op} at most once under (clientId, seq); answers one {@link Result}. */
   public record Write(String clientId, long seq, Op op, ActorRef<Result> replyTo)
@@ -121,14 +125,15 @@ public final class ClientActor {
     INSTANCE
   }
 
-  /** A write or read in progress; {@code message} builds the request for one reply address. */
+  /**
+   * A registration, write or read in progress; {@code message} builds the request for one reply
+   * address.
+   */
   private record Job(
       Function<ActorRef<Reply>, ClientProtocol.Request> message,
-      String describeRetry,
-      boolean write,
+      RetryPolicy.Request request,
       ActorRef<Result> replyTo,
-      long firstTag,
-      long deadlineNanos) {}
+      long firstTag) {}
 
   /** A status round: node {@code i} of {@code asked} replies to the inbox tagged firstTag + i. */
   private record StatusRound(
@@ -143,8 +148,6 @@ public final class ClientActor {
    * all the same: it is also what a node that is down costs a fresh client.
    */
   private static final Duration FIRST_CONTACT_TIMEOUT = Duration.ofMillis(700);
-  /** The pause after every node refused in turn: an election usually ends within it. */
-  private static final Duration NO_LEADER_BACKOFF = Duration.ofMillis(100);
 
   private static final int STASH_CAPACITY = 1000;
   private static final String ATTEMPT_TIMER = "attempt";
@@ -156,21 +159,15 @@ public final class ClientActor {
   private final akka.actor.ActorSystem classic;
   private final Duration timeout;
   private final Duration attemptTimeout;
-  /** The configured nodes, then any leader a hint named. */
-  private final List<Endpoint> nodes;
+  /** Where attempts go, when to pause and when to give up; kept across requests. */
+  private final RetryPolicy policy;
 
-  /** The node to try next; kept across requests, so the next one starts at the last leader. */
-  private int target;
   /** Reply addresses are tagged with this counter, never reused. */
   private long nextTag;
   /** The tag of the current attempt. */
   private long currentTag;
-  /** Refusals since the current job began. */
-  private int refusals;
   /** Whether any node ever answered: until then, attempts get {@link #FIRST_CONTACT_TIMEOUT}. */
   private boolean heardFromAny;
-  /** Nodes whose last answer to this read was not_leader without knowing a leader. */
-  private final Set<Endpoint> leaderless = new HashSet<>();
 
   /**
    * A client of the cluster at {@code nodes}; every request gives up after {@code timeout}, and an
@@ -207,13 +204,14 @@ public final class ClientActor {
     this.timers = timers;
     this.stash = stash;
     this.classic = Adapter.toClassic(context.getSystem());
-    this.nodes = new ArrayList<>(nodes);
+    this.policy = new RetryPolicy(nodes, RetryPolicy.INTERACTIVE);
     this.timeout = timeout;
     this.attemptTimeout = attemptTimeout;
   }
 
   private Behavior<Command> idle() {
     return Behaviors.receive(Command.class)
+        .onMessage(Register.class, this::onRegister)
         .onMessage(Write.class, this::onWrite)
         .onMessage(Read.class, this::onRead)
         .onMessage(Status.class, this::onStatus)
@@ -222,6 +220,24 @@ public final class ClientActor {
 
   // ---------------------------------------------------------------------------------------------
   // Writes and reads: one node at a time
+
+  private Behavior<Command> onRegister(Register m) {
+    Optional<Result> refused = Limits.checkClientId(m.clientId());
+    if (refused.isPresent()) {
+      m.replyTo().tell(refused.get());
+      return Behaviors.same();
+    }
+    String retry =
+        m.clientId() == null
+            ? "retry (an unused session expires by itself)"
+            : "retry: registering " + m.clientId() + " again is harmless";
+    return start(
+        new Job(
+            replyTo -> new ClientProtocol.Register(m.clientId(), replyTo),
+            new RetryPolicy.Request(RetryPolicy.Kind.REGISTER, retry, timeout),
+            m.replyTo(),
+            nextTag));
+  }
 
   private Behavior<Command> onWrite(Write m) {
     // Refused here, nothing is sent: the leader would refuse it the same way.
@@ -234,11 +250,9 @@ public final class ClientActor {
     return start(
         new Job(
             replyTo -> new ClientProtocol.Write(m.clientId(), m.seq(), m.op(), replyTo),
-            retry,
-            true,
+            new RetryPolicy.Request(RetryPolicy.Kind.WRITE, retry, timeout),
             m.replyTo(),
-            nextTag,
-            System.nanoTime() + timeout.toNanos()));
+            nextTag));
   }
 
   private Behavior<Command> onRead(Read m) {
@@ -250,37 +264,46 @@ public final class ClientActor {
     return start(
         new Job(
             replyTo -> new ClientProtocol.Read(m.key(), m.consistency(), replyTo),
-            "a read changes nothing: retry it",
-            false,
+            new RetryPolicy.Request(
+                RetryPolicy.Kind.READ, "a read changes nothing: retry it", timeout),
             m.replyTo(),
-            nextTag,
-            System.nanoTime() + timeout.toNanos()));
+            nextTag));
   }
 
   private Behavior<Command> start(Job job) {
-    refusals = 0;
-    leaderless.clear();
-    return send(job);
+    return decide(job, policy.begin(job.request(), System.nanoTime()));
   }
 
   private Behavior<Command> busy(Job job) {
     return Behaviors.receive(Command.class)
         .onMessage(GotReply.class, m -> onReply(job, m))
-        .onMessageEquals(AttemptTimeout.INSTANCE, () -> onAttemptTimeout(job))
-        .onMessageEquals(Retry.INSTANCE, () -> send(job))
+        .onMessageEquals(
+            AttemptTimeout.INSTANCE,
+            () -> decide(job, policy.onNoAnswer(policy.target(), System.nanoTime())))
+        .onMessageEquals(Retry.INSTANCE, () -> decide(job, policy.resume(System.nanoTime())))
+        .onMessage(Register.class, this::stashIt)
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)
         .build();
   }
 
-  /** One attempt at {@code nodes[target]}, through a fresh reply address. */
-  private Behavior<Command> send(Job job) {
-    long remaining = job.deadlineNanos() - System.nanoTime();
-    if (remaining <= 0) {
-      return finish(job, giveUp(job));
+  /** Carries out the policy's decision: an attempt now, one after a pause, or the end. */
+  private Behavior<Command> decide(Job job, RetryPolicy.Decision d) {
+    if (d instanceof RetryPolicy.Finish f) {
+      return finish(job, f.result());
     }
-    Endpoint node = nodes.get(target);
+    RetryPolicy.Send send = (RetryPolicy.Send) d;
+    if (!send.pause().isZero()) {
+      timers.startSingleTimer(ATTEMPT_TIMER, Retry.INSTANCE, send.pause());
+      return busy(job);
+    }
+    return send(job, send.node());
+  }
+
+  /** One attempt at {@code node}, through a fresh reply address. */
+  private Behavior<Command> send(Job job, Endpoint node) {
+    long remaining = policy.deadlineNanos() - System.nanoTime();
     long tag = nextTag++;
     currentTag = tag;
     ActorRef<Reply> replyTo = inbox(reply -> new GotReply(tag, reply));
@@ -290,7 +313,9 @@ public final class ClientActor {
     Duration perAttempt =
         heardFromAny ? attemptTimeout : max(attemptTimeout, FIRST_CONTACT_TIMEOUT);
     timers.startSingleTimer(
-        ATTEMPT_TIMER, AttemptTimeout.INSTANCE, min(perAttempt, Duration.ofNanos(remaining)));
+        ATTEMPT_TIMER,
+        AttemptTimeout.INSTANCE,
+        min(perAttempt, Duration.ofNanos(Math.max(1, remaining))));
     return busy(job);
   }
 
@@ -300,67 +325,17 @@ public final class ClientActor {
       return Behaviors.same(); // forwarded by an earlier request's inbox just before it stopped
     }
     Result result = m.reply().result();
-    if (isFinal(result)) {
+    if (RetryPolicy.isFinal(result)) {
       return finish(job, result);
     }
     if (m.tag() != currentTag) {
       return Behaviors.same(); // an earlier attempt's refusal: the current attempt is in flight
     }
-    Endpoint from = nodes.get(target);
+    Endpoint from = policy.target();
     Endpoint hint = m.reply().leader();
     context.getLog().debug("[{}] refused: {} (leader hint {})", from, result.message(), hint);
-    if (result.error() == ErrorCode.NOT_LEADER && hint == null) {
-      leaderless.add(from);
-    } else {
-      leaderless.remove(from);
-    }
-    refusals++;
-    if (hint != null && !hint.equals(from)) {
-      target = indexOf(hint);
-    } else {
-      target = (target + 1) % nodes.size();
-    }
-    if (refusals % nodes.size() == 0) {
-      long remaining = Math.max(0, job.deadlineNanos() - System.nanoTime());
-      timers.startSingleTimer(
-          ATTEMPT_TIMER, Retry.INSTANCE, min(NO_LEADER_BACKOFF, Duration.ofNanos(remaining)));
-      return Behaviors.same();
-    }
-    return send(job);
-  }
-
-  private Behavior<Command> onAttemptTimeout(Job job) {
-    target = (target + 1) % nodes.size();
-    return send(job);
-  }
-
-  /**
-   * Whether a reply ends the request. {@code not_leader}, {@code unavailable} and {@code timeout}
-   * never do: for a write the node may have appended the entry before it lost leadership, and the
-   * retry with the same (clientId, seq) finds out.
-   */
-  private static boolean isFinal(Result r) {
-    return r.ok()
-        || (r.error() != ErrorCode.NOT_LEADER
-            && r.error() != ErrorCode.UNAVAILABLE
-            && r.error() != ErrorCode.TIMEOUT);
-  }
-
-  private Result giveUp(Job job) {
-    String within = "no definitive answer within " + format(timeout);
-    if (job.write()) {
-      return Result.error(
-          ErrorCode.TIMEOUT,
-          "outcome unknown: "
-              + within
-              + "; the write may or may not have been applied; "
-              + job.describeRetry());
-    }
-    if (leaderless.containsAll(nodes)) {
-      return Result.error(
-          ErrorCode.UNAVAILABLE, "no leader: every node answered that it knows none; retry later");
-    }
-    return Result.error(ErrorCode.TIMEOUT, within + "; " + job.describeRetry());
+    timers.cancel(ATTEMPT_TIMER);
+    return decide(job, policy.onReply(from, result, hint, System.nanoTime()));
   }
 
   private Behavior<Command> finish(Job job, Result result) {
@@ -370,20 +345,11 @@ public final class ClientActor {
     return stash.unstashAll(idle());
   }
 
-  private int indexOf(Endpoint e) {
-    int i = nodes.indexOf(e);
-    if (i >= 0) {
-      return i;
-    }
-    nodes.add(e); // a leader we were not told about: remember it
-    return nodes.size() - 1;
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Status: every node at once
 
   private Behavior<Command> onStatus(Status m) {
-    List<Endpoint> asked = List.copyOf(nodes);
+    List<Endpoint> asked = policy.nodes();
     long first = nextTag;
     nextTag += asked.size();
     for (int i = 0; i < asked.size(); i++) {
@@ -400,6 +366,7 @@ public final class ClientActor {
     return Behaviors.receive(Command.class)
         .onMessage(GotStatus.class, m -> onGotStatus(round, m))
         .onMessageEquals(StatusDeadline.INSTANCE, () -> finishStatus(round))
+        .onMessage(Register.class, this::stashIt)
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)

@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param maxAppendBytes upper bound on the entry bytes in one AppendEntries (one entry always fits)
  * @param sessionTimeout a client session idle this long, by logged time, expires
  * @param maxSessions bound on the client session table
+ * @param endedSessionRetention how long (logged time) an ended session is remembered, refusing its
+ *     writes and its re-registration
+ * @param maxEndedSessions bound on the ended sessions remembered (oldest dropped first)
  * @param maxInflightAppends AppendEntries with entries a leader keeps unacknowledged per follower
  * @param maxInflightBytes entry bytes a leader keeps unacknowledged per follower (one message
  *     always goes)
@@ -29,10 +32,15 @@ public record RaftSettings(
     long maxAppendBytes,
     Duration sessionTimeout,
     int maxSessions,
+    Duration endedSessionRetention,
+    int maxEndedSessions,
     int maxInflightAppends,
     long maxInflightBytes,
     int maxPendingReads,
     Duration readWaitTimeout) {
+
+  static final int DEFAULT_MAX_INFLIGHT_APPENDS = 32;
+  static final long DEFAULT_MAX_INFLIGHT_BYTES = 8L << 20;
 
   public RaftSettings {
     if (electionTimeoutMin.isNegative()
@@ -48,6 +56,10 @@ public record RaftSettings(
     if (maxAppendBytes < 1 || maxSessions < 1) {
       throw new IllegalArgumentException("max-append-bytes and max-sessions must be positive");
     }
+    if (endedSessionRetention.isNegative() || maxEndedSessions < 0) {
+      throw new IllegalArgumentException(
+          "ended-session-retention and max-ended-sessions must not be negative");
+    }
     if (maxInflightAppends < 1 || maxInflightBytes < 1 || maxPendingReads < 1) {
       throw new IllegalArgumentException(
           "max-inflight-appends, max-inflight-bytes and max-pending-reads must be positive");
@@ -56,9 +68,6 @@ public record RaftSettings(
       throw new IllegalArgumentException("read-wait-timeout must be positive");
     }
   }
-
-  static final int DEFAULT_MAX_INFLIGHT_APPENDS = 32;
-  static final long DEFAULT_MAX_INFLIGHT_BYTES = 8L << 20;
 
   /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
   public static RaftSettings fromConfig(Config root) {
@@ -72,6 +81,8 @@ public record RaftSettings(
         c.getBytes("max-append-bytes"),
         c.getDuration("session-timeout"),
         c.getInt("max-sessions"),
+        c.getDuration("ended-session-retention"),
+        c.getInt("max-ended-sessions"),
         c.getInt("max-inflight-appends"),
         c.getBytes("max-inflight-bytes"),
         c.getInt("max-pending-reads"),
@@ -89,6 +100,8 @@ public record RaftSettings(
         1L << 20,
         Duration.ofHours(1),
         100_000,
+        Duration.ofHours(24),
+        100_000,
         DEFAULT_MAX_INFLIGHT_APPENDS,
         DEFAULT_MAX_INFLIGHT_BYTES,
         10_000,
@@ -98,33 +111,35 @@ public record RaftSettings(
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
-        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
-        readWaitTimeout);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
+        maxInflightBytes, maxPendingReads, readWaitTimeout);
   }
 
   public RaftSettings withCheckQuorum(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
-        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
-        readWaitTimeout);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
+        maxInflightBytes, maxPendingReads, readWaitTimeout);
   }
 
   public RaftSettings withMaxAppendBytes(long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
-        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, maxPendingReads,
-        readWaitTimeout);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
+        maxInflightBytes, maxPendingReads, readWaitTimeout);
   }
 
   public RaftSettings withInflight(int appends, long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
-        sessionTimeout, maxSessions, appends, bytes, maxPendingReads, readWaitTimeout);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, appends, bytes,
+        maxPendingReads, readWaitTimeout);
   }
 
   public RaftSettings withPendingReads(int max, Duration timeout) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
-        sessionTimeout, maxSessions, maxInflightAppends, maxInflightBytes, max, timeout);
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
+        maxInflightBytes, max, timeout);
   }
 }

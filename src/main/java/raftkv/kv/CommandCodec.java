@@ -17,7 +17,17 @@ import java.security.NoSuchAlgorithmException;
  * defaults. Once released, a version's layout never changes: a new layout takes a new version byte,
  * and {@link #decode} keeps reading the old ones.
  *
- * <p>Version 1, all integers big-endian:
+ * <p>Version 2 (written since registrations exist), all integers big-endian:
+ *
+ * <pre>
+ * command := u8 version (= 2)
+ *            u8 kind, then by kind:
+ *            1 write     string clientId, i64 seq, i64 timestampMillis, op
+ *            2 register  string clientId (null: the cluster chooses), i64 timestampMillis
+ * </pre>
+ *
+ * <p>Version 1 (read, and written only for a {@link KvCommand.Kind#V1_WRITE}), decoded as a {@link
+ * KvCommand.Kind#V1_WRITE}:
  *
  * <pre>
  * command := u8 version (= 1)
@@ -40,7 +50,13 @@ import java.security.NoSuchAlgorithmException;
 public final class CommandCodec {
 
   /** The version {@link #encode} writes. */
-  public static final byte VERSION = 1;
+  public static final byte VERSION = 2;
+
+  /** The layout before registrations: one write, no kind byte. */
+  static final byte VERSION_1 = 1;
+
+  static final byte KIND_WRITE = 1;
+  static final byte KIND_REGISTER = 2;
 
   static final byte TAG_PUT = 1;
   static final byte TAG_DELETE = 2;
@@ -57,9 +73,22 @@ public final class CommandCodec {
    */
   public static byte[] encode(KvCommand c) {
     byte[] clientId = utf8("client id", c.clientId());
+    if (c.kind() == KvCommand.Kind.REGISTER) {
+      ByteBuffer b = ByteBuffer.allocate(2 + size(clientId) + 8);
+      b.put(VERSION).put(KIND_REGISTER);
+      putString(b, clientId);
+      b.putLong(c.timestampMillis());
+      return b.array();
+    }
     byte[][] opStrings = opStrings(c.op());
-    ByteBuffer b = ByteBuffer.allocate(1 + size(clientId) + 16 + opSize(c.op(), opStrings));
-    b.put(VERSION);
+    boolean v1 = c.kind() == KvCommand.Kind.V1_WRITE;
+    ByteBuffer b =
+        ByteBuffer.allocate((v1 ? 1 : 2) + size(clientId) + 16 + opSize(c.op(), opStrings));
+    if (v1) {
+      b.put(VERSION_1);
+    } else {
+      b.put(VERSION).put(KIND_WRITE);
+    }
     putString(b, clientId);
     b.putLong(c.seq());
     b.putLong(c.timestampMillis());
@@ -80,17 +109,37 @@ public final class CommandCodec {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     try {
       byte version = b.get();
-      if (version != VERSION) {
-        throw corrupt("unknown format version " + version + " (this build reads " + VERSION + ")");
+      KvCommand.Kind kind;
+      if (version == VERSION_1) {
+        kind = KvCommand.Kind.V1_WRITE;
+      } else if (version == VERSION) {
+        byte k = b.get();
+        if (k == KIND_WRITE) {
+          kind = KvCommand.Kind.WRITE;
+        } else if (k == KIND_REGISTER) {
+          kind = KvCommand.Kind.REGISTER;
+        } else {
+          throw corrupt("unknown command kind " + k);
+        }
+      } else {
+        throw corrupt(
+            "unknown format version " + version + " (this build reads 1 and " + VERSION + ")");
       }
       String clientId = getString(b);
+      if (kind == KvCommand.Kind.REGISTER) {
+        long timestampMillis = b.getLong();
+        if (b.hasRemaining()) {
+          throw corrupt(b.remaining() + " trailing bytes after the registration");
+        }
+        return KvCommand.register(clientId, timestampMillis);
+      }
       long seq = b.getLong();
       long timestampMillis = b.getLong();
       Op op = getOp(b);
       if (b.hasRemaining()) {
         throw corrupt(b.remaining() + " trailing bytes after the op");
       }
-      return new KvCommand(clientId, seq, timestampMillis, op);
+      return new KvCommand(kind, clientId, seq, timestampMillis, op);
     } catch (BufferUnderflowException e) {
       throw corrupt("truncated at byte " + b.position() + " of " + bytes.length);
     }

@@ -21,7 +21,8 @@ import java.util.Optional;
  * <ol>
  *   <li>{@link Limits#check}: a malformed or oversize command is refused. The refusal depends on the
  *       command alone, so it is not cached, and it leaves the sessions as they were.
- *   <li>Sessions idle past the timeout at the command's logged time expire; then {@link
+ *   <li>Sessions idle past the timeout at the command's logged time end; then a registration starts
+ *       (or confirms) a session, see {@link SessionTable#register}, and for a write {@link
  *       SessionTable#decide} says whether to apply, to answer a duplicate with the first result, or to
  *       refuse.
  *   <li>On apply, the op runs on the map and its result (failures such as {@code cas_mismatch},
@@ -48,12 +49,44 @@ public final class KvStateMachine {
     this.sessions = new SessionTable(sessionTimeoutMillis, maxSessions, responsesPerSession);
   }
 
+  /** With the ended-session record's retention (logged time) and bound, see {@link SessionTable}. */
+  public KvStateMachine(
+      long sessionTimeoutMillis, int maxSessions, long endedRetentionMillis, int maxEnded) {
+    this(
+        sessionTimeoutMillis,
+        maxSessions,
+        SessionTable.DEFAULT_RESPONSES_PER_SESSION,
+        endedRetentionMillis,
+        maxEnded);
+  }
+
+  public KvStateMachine(
+      long sessionTimeoutMillis,
+      int maxSessions,
+      int responsesPerSession,
+      long endedRetentionMillis,
+      int maxEnded) {
+    this.sessions =
+        new SessionTable(
+            sessionTimeoutMillis,
+            maxSessions,
+            responsesPerSession,
+            endedRetentionMillis,
+            maxEnded);
+  }
+
+  /** As {@link #apply(long, long, KvCommand)} in term 0 (tests, and entries known to be writes). */
+  public Result apply(long index, KvCommand cmd) {
+    return apply(index, 0, cmd);
+  }
+
   /**
-   * Applies the command at log index {@code index} and returns its result.
+   * Applies the command at log index {@code index}, logged in {@code term}, and returns its result.
+   * A registration's result holds the session's client id as its value.
    *
    * @throws IllegalStateException unless {@code index} is above every index applied before
    */
-  public Result apply(long index, KvCommand cmd) {
+  public Result apply(long index, long term, KvCommand cmd) {
     Objects.requireNonNull(cmd, "cmd");
     if (index <= lastAppliedIndex) {
       throw new IllegalStateException(
@@ -61,6 +94,19 @@ public final class KvStateMachine {
               + ": entries apply in log order, once");
     }
     lastAppliedIndex = index;
+    if (cmd.kind() == KvCommand.Kind.REGISTER) {
+      Optional<Result> refused = Limits.checkClientId(cmd.clientId());
+      if (refused.isPresent()) {
+        return refused.get();
+      }
+      sessions.expire(cmd.timestampMillis());
+      if (cmd.clientId() != null) {
+        return sessions.register(cmd.clientId(), cmd.timestampMillis(), index);
+      }
+      // §6.3: the id comes from the registration's own entry, so it was never given before
+      return sessions.registerClusterChosen(
+          SessionTable.clusterChosenId(index, term), cmd.timestampMillis(), index);
+    }
     Optional<Result> refused = Limits.check(cmd.clientId(), cmd.seq(), cmd.op());
     if (refused.isPresent()) {
       return refused.get();
@@ -68,7 +114,10 @@ public final class KvStateMachine {
     // §6.3: expire by the leader's logged time, so every replica drops the same sessions
     sessions.expire(cmd.timestampMillis());
     long fingerprint = CommandCodec.fingerprint(cmd.op());
-    SessionTable.Decision decision = sessions.decide(cmd.clientId(), cmd.seq(), fingerprint);
+    SessionTable.Decision decision =
+        cmd.kind() == KvCommand.Kind.V1_WRITE
+            ? sessions.decideV1(cmd.clientId(), cmd.seq(), fingerprint)
+            : sessions.decide(cmd.clientId(), cmd.seq(), fingerprint);
     if (!decision.shouldApply()) {
       return decision.result();
     }

@@ -58,10 +58,13 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
 
   /**
    * The node lost leadership: every waiting writer is told to retry at {@code leader} with the same
-   * (clientId, seq). A write stored in the log (at or below {@code lastStored}) may still commit,
-   * and the retry then reports it as a duplicate.
+   * (clientId, seq). One whose entry was stored in this node's log (index at most {@code
+   * lastStoredIndex}) gets {@code unknown}: the entry may still commit, and the retry then reports
+   * it as a duplicate. One whose entry was never stored (it was still in memory, and is dropped)
+   * gets {@code not_leader}: it was not applied.
    */
-  public record FailPending(long lastStored, Integer leaderId, Endpoint leader) implements Command {}
+  public record FailPending(Integer leaderId, Endpoint leader, long lastStoredIndex)
+      implements Command {}
 
   private enum Sweep implements Command {
     INSTANCE
@@ -104,7 +107,11 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     this.maxPendingReads = settings.maxPendingReads();
     this.readWaitMillis = settings.readWaitTimeout().toMillis();
     this.machine =
-        new KvStateMachine(settings.sessionTimeout().toMillis(), settings.maxSessions());
+        new KvStateMachine(
+            settings.sessionTimeout().toMillis(),
+            settings.maxSessions(),
+            settings.endedSessionRetention().toMillis(),
+            settings.maxEndedSessions());
   }
 
   @Override
@@ -162,7 +169,7 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
       getContext().getLog().error("Entry [{}] holds no valid command: {}", e.index(), ex.getMessage());
       return Result.error(ErrorCode.INVALID_REQUEST, "entry " + e.index() + ": " + ex.getMessage());
     }
-    return machine.apply(e.index(), command);
+    return machine.apply(e.index(), e.term(), command);
   }
 
   private Behavior<Command> onAwaitResult(AwaitResult m) {
@@ -227,15 +234,26 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
   }
 
   private Behavior<Command> onFailPending(FailPending m) {
-    List<Waiter> failed = new ArrayList<>(waiters.values());
+    List<Map.Entry<Long, Waiter>> failed = new ArrayList<>(waiters.entrySet());
+    failed.sort(Map.Entry.comparingByKey());
     waiters.clear();
-    for (Waiter w : failed) {
-      w.replyTo()
-          .tell(
-              Reply.notLeader(
-                  "leadership lost before the write was applied; retry with the same seq",
+    for (Map.Entry<Long, Waiter> w : failed) {
+      Reply reply =
+          w.getKey() <= m.lastStoredIndex()
+              ? new Reply(
+                  Result.error(
+                      ErrorCode.UNKNOWN,
+                      "outcome unknown: leadership was lost after the write was stored in the"
+                          + " log at index " + w.getKey()
+                          + "; it may still be applied; retry with the same seq"),
                   m.leaderId(),
-                  m.leader()));
+                  m.leader())
+              : Reply.notLeader(
+                  "leadership lost before the write was stored; it was not applied;"
+                      + " retry with the same seq",
+                  m.leaderId(),
+                  m.leader());
+      w.getValue().replyTo().tell(reply);
     }
     return this;
   }

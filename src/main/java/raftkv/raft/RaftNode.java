@@ -104,6 +104,19 @@ public final class RaftNode {
     }
   }
 
+  /** §6.3: a session starts with a log entry of its own, applied like a write. */
+  private record RegisterProposal(ClientProtocol.Register register) implements Input.Proposal {
+    @Override
+    public EntryType type() {
+      return EntryType.COMMAND;
+    }
+
+    @Override
+    public byte[] encode(long timestampMillis) {
+      return CommandCodec.encode(KvCommand.register(register.clientId(), timestampMillis));
+    }
+  }
+
   private static final String ELECTION_TIMER = "election";
   private static final String HEARTBEAT_TIMER = "heartbeat";
   private static final String CHECK_QUORUM_TIMER = "check-quorum";
@@ -350,7 +363,7 @@ public final class RaftNode {
     } else if (c instanceof NotLeader n) {
       caller(n.caller()).replyTo().tell(Reply.notLeader(n.message(), idOrNull(n.leaderId()), n.leader()));
     } else if (c instanceof LeadershipLost l) {
-      stateMachine.tell(new StateMachineActor.FailPending(l.lastStored(), idOrNull(l.leaderId()), l.leader()));
+      stateMachine.tell(new StateMachineActor.FailPending(idOrNull(l.leaderId()), l.leader(), l.lastStored()));
     }
   }
 
@@ -387,6 +400,14 @@ public final class RaftNode {
         return Behaviors.same();
       }
       return step(s, new Input.Propose(new WriteProposal(w), new ClientCaller(w.replyTo(), null)));
+    }
+    if (request instanceof ClientProtocol.Register g) {
+      Optional<Result> refused = Limits.checkClientId(g.clientId());
+      if (refused.isPresent()) {
+        g.replyTo().tell(Reply.of(refused.get()));
+        return Behaviors.same();
+      }
+      return step(s, new Input.Propose(new RegisterProposal(g), new ClientCaller(g.replyTo(), null)));
     }
     if (request instanceof ClientProtocol.Read r) {
       Optional<Result> refused = Limits.checkKey(r.key());

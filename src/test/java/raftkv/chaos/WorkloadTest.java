@@ -64,6 +64,16 @@ class WorkloadTest {
   }
 
   @Test
+  void anyAnswerMarkedOutcomeUnknownIsUnknown() {
+    Operation op =
+        Workload.completed(
+            PUT, 1, 0,
+            "{\"ok\":false,\"error\":\"session_expired\",\"message\":\"ended\",\"outcome\":\"unknown\"}",
+            1, 2);
+    assertThat(op.outcome()).isEqualTo(Outcome.UNKNOWN);
+  }
+
+  @Test
   void aRefusalIsAFailure() {
     Operation op =
         Workload.completed(

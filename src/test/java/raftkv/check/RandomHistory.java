@@ -111,6 +111,9 @@ final class RandomHistory {
   }
 
   private Result apply(Op op) {
+    if (index == 0) {
+      machine.apply(++index, KvCommand.register("c", 0));
+    }
     index++;
     return machine.apply(index, new KvCommand("c", index, 0, op));
   }

@@ -41,8 +41,20 @@ class KvClientTest {
     Settings settings;
     boolean closed;
 
+    /** Registrations asked for, in order ("register ID" or "register null"). */
+    final List<String> registrations = new ArrayList<>();
+    /** Answers a registration; by default ok, the cluster choosing "@N.1". */
+    Function<String, Result> registerAnswer =
+        id -> Result.value(id == null ? "@" + registrations.size() + ".1" : id, 1);
+
     FakeCluster(Function<String, Result> answer) {
       this.answer = answer;
+    }
+
+    @Override
+    public Result register(String clientId) {
+      registrations.add("register " + clientId);
+      return registerAnswer.apply(clientId);
     }
 
     @Override
@@ -154,11 +166,18 @@ class KvClientTest {
 
   @Test
   void jsonOfAnyOtherFailureIsItsCodeAndMessage() throws Exception {
-    for (ErrorCode code : List.of(ErrorCode.TIMEOUT, ErrorCode.TOO_LARGE, ErrorCode.NOT_A_NUMBER)) {
+    for (ErrorCode code : List.of(ErrorCode.NOT_LEADER, ErrorCode.TOO_LARGE, ErrorCode.NOT_A_NUMBER)) {
       assertThat(json(line(Output.Kind.INCR, Result.error(code, "why"))))
           .containsExactly(
               Map.entry("ok", false), Map.entry("error", code.code()), Map.entry("message", "why"));
     }
+    // An outcome-unknown code says so.
+    assertThat(json(line(Output.Kind.INCR, Result.error(ErrorCode.TIMEOUT, "why"))))
+        .containsExactly(
+            Map.entry("ok", false),
+            Map.entry("error", "timeout"),
+            Map.entry("message", "why"),
+            Map.entry("outcome", "unknown"));
     assertThat(json(new Output(true).usageError("bad line")))
         .containsExactly(
             Map.entry("ok", false), Map.entry("error", "usage"), Map.entry("message", "bad line"));
@@ -405,13 +424,90 @@ class KvClientTest {
   }
 
   @Test
-  void withoutAClientIdAFreshOneStartsAtSeqOne() {
+  void withoutAClientIdTheClusterChoosesOneAndTheWriteIsSeqOne() {
     FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    Run first = run(fake, "put", "k", "v");
     run(fake, "put", "k", "v");
-    run(fake, "put", "k", "v");
-    assertThat(fake.calls.get(0)).matches("write cli-[0-9a-f]{16} 1 Put\\[key=k, value=v\\]");
-    assertThat(fake.calls.get(1)).matches("write cli-[0-9a-f]{16} 1 .*");
-    assertThat(fake.calls.get(0)).isNotEqualTo(fake.calls.get(1));
+    assertThat(first.code()).isZero();
+    assertThat(first.out()).isEqualTo("OK (index 1)\n").as("nothing extra on success");
+    assertThat(fake.registrations).containsExactly("register null", "register null");
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=v]", "write @2.1 1 Put[key=k, value=v]");
+  }
+
+  @Test
+  void aGivenClientIdIsRegisteredBeforeTheWrite() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("1", 4));
+    assertThat(run(fake, "--client-id", "C", "--seq", "1", "incr", "k").code()).isZero();
+    assertThat(fake.registrations).containsExactly("register C");
+    assertThat(fake.calls).containsExactly("write C 1 Incr[key=k, delta=1]");
+  }
+
+  @Test
+  void anEndedSessionIsRefusedWithItsOutcomeUnknownAndNothingSent() throws Exception {
+    // Anomaly 3, the CLI's side: the retry of (C, 1) after C's session ended.
+    FakeCluster fake = new FakeCluster(c -> Result.value("2", 9));
+    fake.registerAnswer =
+        id ->
+            Result.error(
+                ErrorCode.SESSION_EXPIRED,
+                "session \"C\" ended at seq 1 and cannot start again; a write sent in it before"
+                    + " may have been applied; nothing was applied now");
+    Run text = run(fake, "--client-id", "C", "--seq", "1", "incr", "k");
+    Run json = run(fake, "--json", "--client-id", "C", "--seq", "1", "incr", "k");
+
+    assertThat(fake.calls).as("the write is not sent").isEmpty();
+    assertThat(text.code()).isEqualTo(3);
+    assertThat(text.err())
+        .isEqualTo(
+            "error: session_expired: session \"C\" ended at seq 1 and cannot start again; a write"
+                + " sent in it before may have been applied; nothing was applied now\n");
+    assertThat(json.code()).isEqualTo(3);
+    JsonNode n = JSON.readTree(json.out());
+    assertThat(n.get("error").asText()).isEqualTo("session_expired");
+    assertThat(n.get("outcome").asText()).isEqualTo("unknown");
+  }
+
+  @Test
+  void aFailedRegistrationOfAClusterChosenSessionSendsNothingAndIsADefiniteError() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    fake.registerAnswer = id -> Result.error(ErrorCode.TIMEOUT, "outcome unknown: no answer");
+    Run r = run(fake, "put", "k", "v");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("error: unavailable: no session could be registered").contains("the write was not sent");
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aTimedOutWriteOfAClusterChosenSessionNamesTheIdAndSeqToRetryWith() {
+    FakeCluster fake =
+        new FakeCluster(
+            c ->
+                Result.error(
+                    ErrorCode.TIMEOUT,
+                    "outcome unknown: no definitive answer within 2 s; the write may or may not"
+                        + " have been applied; retry with --client-id @1.1 --seq 1"));
+    Run r = run(fake, "put", "k", "v");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err()).contains("--client-id @1.1 --seq 1");
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=v]");
+  }
+
+  @Test
+  void everyOutcomeUnknownCodeExitsThreeAndSaysSoInJson() throws Exception {
+    for (ErrorCode code : ErrorCode.values()) {
+      Result r = Result.error(code, "m");
+      JsonNode n = JSON.readTree(new Output(true).result(Output.Kind.WRITE, r));
+      if (code.outcomeUnknown()) {
+        assertThat(Output.exitCode(r)).as("%s", code).isEqualTo(3);
+        assertThat(n.get("outcome").asText()).as("%s", code).isEqualTo("unknown");
+      } else {
+        assertThat(Output.exitCode(r)).as("%s", code).isEqualTo(1);
+        assertThat(n.has("outcome")).as("%s", code).isFalse();
+      }
+    }
+    assertThat(java.util.Arrays.stream(ErrorCode.values()).filter(ErrorCode::outcomeUnknown))
+        .containsExactlyInAnyOrder(
+            ErrorCode.TIMEOUT, ErrorCode.UNKNOWN, ErrorCode.SESSION_EXPIRED, ErrorCode.STALE_REQUEST);
   }
 
   @Test
@@ -468,21 +564,33 @@ class KvClientTest {
   }
 
   @Test
-  void aTimedOutFirstWriteStartsTheNextOneUnderANewClientId() {
-    // Whether seq 1 created the session is unknown, and seq 2 of a session that does not exist
-    // would be refused: the shell moves to a new id and starts again at seq 1.
+  void theShellRegistersOnceAndKeepsItsSessionAfterATimeout() {
+    // Registered, the session exists whatever became of seq 1: seq 2 follows it.
     FakeCluster fake =
         new FakeCluster(
             c -> c.contains(" 1 Put[key=a")
                 ? Result.error(ErrorCode.TIMEOUT, "no answer")
                 : Result.written(3));
-    Run r = shell(fake, "put a 1\nput b 2\nput c 3\n", "--json", "shell");
-    assertThat(r.lines()).hasSize(3);
-    List<String[]> writes = fake.calls.stream().map(c -> c.split(" ")).toList();
-    assertThat(writes.get(1)[2]).as("seq of the write after the timeout").isEqualTo("1");
-    assertThat(writes.get(1)[1]).as("its client id").isNotEqualTo(writes.get(0)[1]);
-    assertThat(writes.get(2)[1]).isEqualTo(writes.get(1)[1]);
-    assertThat(writes.get(2)[2]).isEqualTo("2");
+    Run r = shell(fake, "get a\nput a 1\nput b 2\nput c 3\n", "--json", "shell");
+    assertThat(r.lines()).hasSize(4);
+    assertThat(fake.registrations).containsExactly("register null");
+    assertThat(fake.calls)
+        .containsExactly(
+            "read a LINEARIZABLE",
+            "write @1.1 1 Put[key=a, value=1]",
+            "write @1.1 2 Put[key=b, value=2]",
+            "write @1.1 3 Put[key=c, value=3]");
+  }
+
+  @Test
+  void theShellTriesToRegisterAgainAfterARegistrationFailed() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(3));
+    int[] asked = {0};
+    fake.registerAnswer =
+        id -> ++asked[0] == 1 ? Result.error(ErrorCode.TIMEOUT, "no answer") : Result.value("@7.1", 7);
+    Run r = shell(fake, "put a 1\nput b 2\n", "shell");
+    assertThat(r.lines().get(0)).startsWith("error: unavailable: no session could be registered");
+    assertThat(fake.calls).containsExactly("write @7.1 1 Put[key=b, value=2]");
   }
 
   @Test

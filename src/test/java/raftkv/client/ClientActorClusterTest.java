@@ -80,9 +80,22 @@ class ClientActorClusterTest {
         .orElseThrow();
   }
 
+  private static final java.util.Set<String> registered = new java.util.HashSet<>();
+
+  /** A write; a client id's first one registers it first. */
   private static Result write(ActorRef<ClientActor.Command> via, String clientId, long seq, Op op) {
+    if (registered.add(clientId)) {
+      Result r = register(via, clientId);
+      assertThat(r.ok()).as("registering %s: %s", clientId, r).isTrue();
+    }
     TestProbe<Result> probe = kit.createTestProbe();
     via.tell(new ClientActor.Write(clientId, seq, op, probe.ref()));
+    return probe.receiveMessage(WAIT);
+  }
+
+  private static Result register(ActorRef<ClientActor.Command> via, String clientId) {
+    TestProbe<Result> probe = kit.createTestProbe();
+    via.tell(new ClientActor.Register(clientId, probe.ref()));
     return probe.receiveMessage(WAIT);
   }
 
@@ -197,7 +210,9 @@ class ClientActorClusterTest {
   void withoutAnyNodeAWriteEndsAsTimeoutWithItsOutcomeUnknown() throws IOException {
     ActorRef<ClientActor.Command> nowhere =
         clientOf(List.of(unusedEndpoint()), Duration.ofMillis(700));
-    Result w = write(nowhere, "lost", 4, new Op.Put("k", "v"));
+    TestProbe<Result> lost = kit.createTestProbe();
+    nowhere.tell(new ClientActor.Write("lost", 4, new Op.Put("k", "v"), lost.ref()));
+    Result w = lost.receiveMessage(WAIT);
     assertThat(w.error()).isEqualTo(ErrorCode.TIMEOUT);
     assertThat(w.message()).contains("outcome unknown").contains("--client-id lost --seq 4");
     assertThat(read(nowhere, "k", Consistency.LINEARIZABLE).error()).isEqualTo(ErrorCode.TIMEOUT);
@@ -207,6 +222,65 @@ class ClientActorClusterTest {
     ClusterStatus s = probe.receiveMessage(WAIT);
     assertThat(s.nodes()).hasSize(1);
     assertThat(s.anyReachable()).isFalse();
+  }
+
+  @Test
+  @Order(9)
+  void aClusterChosenSessionTakesWrites() {
+    Result session = register(client, null);
+    assertThat(session.ok()).as("%s", session).isTrue();
+    assertThat(session.value()).startsWith("@");
+    TestProbe<Result> probe = kit.createTestProbe();
+    client.tell(new ClientActor.Write(session.value(), 1, new Op.Incr("chosen", 1), probe.ref()));
+    assertThat(probe.receiveMessage(WAIT).value()).isEqualTo("1");
+    Result again = register(client, session.value());
+    assertThat(again.ok()).as("registering it again: %s", again).isTrue();
+    assertThat(again.value()).isEqualTo(session.value());
+  }
+
+  /**
+   * Anomaly 3, "a retried first write can apply twice": (C, 1) applied, its reply lost (or simply
+   * retried later, as the CLI's help says); C's session expires; the retry must not apply again. A
+   * cluster of its own, with a 300 ms session timeout.
+   */
+  @Test
+  @Order(10)
+  void aRetriedFirstWriteAfterTheSessionExpiredIsNotAppliedAgain() {
+    try (RemoteCluster shortSessions =
+        RemoteCluster.start(
+            java.util.Collections.nCopies(3, 0),
+            7,
+            com.typesafe.config.ConfigFactory.parseString("raftkv.session-timeout = 300ms"))) {
+      ActorRef<ClientActor.Command> c = clientOf(shortSessions.endpoints(), TIMEOUT);
+      assertThat(register(c, "C").ok()).isTrue();
+      TestProbe<Result> probe = kit.createTestProbe();
+      c.tell(new ClientActor.Write("C", 1, new Op.Incr("ctr", 1), probe.ref()));
+      assertThat(probe.receiveMessage(WAIT).value()).isEqualTo("1");
+
+      // Other clients keep writing (logged time moves on) until C's session has ended; the
+      // retry of (C, 1) meanwhile is a duplicate, then refused: never applied again.
+      assertThat(register(c, "other").ok()).isTrue();
+      long[] seq = {0};
+      Result retry =
+          probe.awaitAssert(
+              Duration.ofSeconds(15),
+              Duration.ofMillis(100),
+              () -> {
+                c.tell(new ClientActor.Write("other", ++seq[0], new Op.Put("x", "y"), probe.ref()));
+                assertThat(probe.receiveMessage(WAIT).ok()).isTrue();
+                c.tell(new ClientActor.Write("C", 1, new Op.Incr("ctr", 1), probe.ref()));
+                Result r = probe.receiveMessage(WAIT);
+                assertThat(r.error()).as("%s", r).isEqualTo(ErrorCode.SESSION_EXPIRED);
+                return r;
+              });
+      assertThat(retry.message()).startsWith("session \"C\" ended at seq 1;");
+      assertThat(retry.error().outcomeUnknown()).isTrue();
+      Result again = register(c, "C");
+      assertThat(again.error()).isEqualTo(ErrorCode.SESSION_EXPIRED);
+      assertThat(again.message()).contains("ended at seq 1").contains("nothing was applied now");
+      c.tell(new ClientActor.Read("ctr", Consistency.LINEARIZABLE, probe.ref()));
+      assertThat(probe.receiveMessage(WAIT).value()).isEqualTo("1");
+    }
   }
 
   @Test

@@ -61,9 +61,18 @@ public final class RemoteTestClient implements AutoCloseable {
     return ask(node, ClientProtocol.GetStatus::new, timeout);
   }
 
+  /** A write; the client's registration goes first until one was answered ok. */
   public Optional<Reply> write(Endpoint node, String clientId, long seq, Op op, Duration timeout) {
+    if (!registered.contains(clientId)) {
+      Optional<Reply> r = ask(node, to -> new ClientProtocol.Register(clientId, to), timeout);
+      if (r.isPresent() && r.get().result().ok()) {
+        registered.add(clientId);
+      }
+    }
     return ask(node, r -> new ClientProtocol.Write(clientId, seq, op, r), timeout);
   }
+
+  private final java.util.Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public Optional<Reply> read(Endpoint node, String key, ClientProtocol.Consistency c, Duration timeout) {
     return ask(node, r -> new ClientProtocol.Read(key, c, r), timeout);

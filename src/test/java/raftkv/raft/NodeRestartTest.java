@@ -89,6 +89,7 @@ class NodeRestartTest {
                         new Random(1)))
                 .onFailure(RuntimeException.class, SupervisorStrategy.restart()));
     // A cluster of one leads at once.
+    assertThat(ask(node, r -> new ClientProtocol.Register("c", r)).result().ok()).isTrue();
     assertThat(ask(node, r -> new ClientProtocol.Write("c", 1, new Op.Put("k", "v1"), r)).result().ok()).isTrue();
     // The next commit fails inside the node: the write that triggered it goes unanswered...
     storage.armed.set(true);

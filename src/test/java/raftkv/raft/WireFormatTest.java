@@ -101,6 +101,8 @@ class WireFormatTest {
         new ReadIndexReply(5, N1, 1, 100, 7, false, 0),
         new Rpc.Ping(0, N2, 2),
         // Client requests, one Write per op
+        new ClientProtocol.Register("client-ü", replyTo),
+        new ClientProtocol.Register(null, replyTo),
         new ClientProtocol.Write("client-ü", 1, new Op.Put("key", "välue"), replyTo),
         new ClientProtocol.Write("c", 2, new Op.Put("empty", ""), replyTo),
         new ClientProtocol.Write("c", 3, new Op.Delete("key"), replyTo),
@@ -117,6 +119,7 @@ class WireFormatTest {
         Reply.of(Result.written(13).asDuplicate()),
         Reply.of(Result.casMismatch("other", 14)),
         Reply.of(Result.failed(ErrorCode.OVERFLOW, "incr would overflow", 15)),
+        new Reply(Result.error(ErrorCode.UNKNOWN, "leadership lost after the write was stored"), 2, N2),
         Reply.notLeader("node n1 is not the leader; the leader is n2", 2, N2),
         Reply.notLeader("node n1 is not the leader and knows none", null, null),
         new NodeStatus(1, N1, "leader", 4, 1, N1, 8, 8, 8, 4, 0L, List.of(caughtUp, neverHeard)),

@@ -21,13 +21,15 @@ import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.raft.RaftNode;
+import raftkv.client.RetryPolicy;
 
 /**
- * A simulated client: one operation at a time, as a real client does it. It sends to the node it
- * believes leads, follows {@code not_leader} hints, moves on to the next node when an attempt gets
- * no answer, retries a write with the same (clientId, seq), and gives up after {@link #OP_TIMEOUT}
- * (a write then ends with its outcome unknown). Every operation, with its invocation and completion
+ * A simulated client: one operation at a time, as a real client does it, with the one client
+ * {@link RetryPolicy} ({@link #RETRIES}). It registers its client id before its first write (again
+ * after a registration that got no final answer), sends to the node it believes leads, follows
+ * {@code not_leader} hints, moves on to the next node when an attempt gets no answer, retries a
+ * write with the same (clientId, seq), and gives up after {@link #OP_TIMEOUT} (a write then ends
+ * with its outcome unknown). Every operation, with its invocation and completion
  * in virtual time, goes to the run's {@link SimHistory}.
  *
  * <p>Between operations it draws the next one from its own seeded {@link SimWorkload}, unless it was
@@ -39,6 +41,8 @@ final class SimClient {
   static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(250);
   static final Duration OP_TIMEOUT = Duration.ofSeconds(3);
   private static final Duration RETRY_PAUSE = Duration.ofMillis(20);
+  static final RetryPolicy.Settings RETRIES =
+      new RetryPolicy.Settings(RETRY_PAUSE, Duration.ZERO, Duration.ZERO);
   private static final Duration MAX_THINK = Duration.ofMillis(60);
 
   sealed interface Command {}
@@ -68,7 +72,8 @@ final class SimClient {
     INSTANCE
   }
 
-  private record Got(long opNo, Reply reply) implements Command {}
+  /** A reply to the request of phase {@code phase} (a registration or an operation). */
+  private record Got(long phase, Reply reply) implements Command {}
 
   static Behavior<Command> create(
       int process, List<Endpoint> nodes, SimNetwork net, SimHistory history, Consistency reads, long seed) {
@@ -91,12 +96,15 @@ final class SimClient {
     final Consistency reads;
     final SimWorkload workload;
     final Queue<SimWorkload.Next> script = new ArrayDeque<>();
+    final RetryPolicy policy;
     boolean drawing = true;
-    int target;
+    boolean registered;
     long seq;
-    long opNo;
+    /** Every request (a registration, an operation) is a phase with a reply address of its own. */
+    long phase;
     // the operation in progress
     SimWorkload.Next op;
+    boolean registering;
     long opSeq;
     long invokedNanos;
     ActorRef<Reply> replyTo;
@@ -120,7 +128,7 @@ final class SimClient {
       this.random = random;
       this.reads = reads;
       this.workload = new SimWorkload(process, random);
-      this.target = random.nextInt(nodes.size());
+      this.policy = new RetryPolicy(nodes, nodes.get(random.nextInt(nodes.size())), RETRIES);
       timers.startSingleTimer(Tick.INSTANCE, think());
     }
 
@@ -151,11 +159,10 @@ final class SimClient {
     Behavior<Command> busy() {
       return Behaviors.receive(Command.class)
           .onMessage(Got.class, this::onReply)
-          .onMessageEquals(AttemptTimeout.INSTANCE, () -> {
-            target = (target + 1) % nodes.size();
-            return attempt();
-          })
-          .onMessageEquals(Retry.INSTANCE, this::attempt)
+          .onMessageEquals(
+              AttemptTimeout.INSTANCE,
+              () -> decide(policy.onNoAnswer(policy.target(), history.nowNanos())))
+          .onMessageEquals(Retry.INSTANCE, () -> decide(policy.resume(history.nowNanos())))
           .onMessage(Script.class, m -> {
             script.addAll(m.ops());
             drawing = false;
@@ -178,12 +185,20 @@ final class SimClient {
       }
       history.busy(process);
       op = n;
-      opNo++;
       invokedNanos = history.nowNanos();
       if (n.kind() != Kind.GET) {
         opSeq = ++seq;
       }
-      long no = opNo;
+      registering = n.kind() != Kind.GET && !registered;
+      return begin();
+    }
+
+    /** Starts the current phase: the registration, or the operation itself. */
+    private Behavior<Command> begin() {
+      long no = ++phase;
+      if (replyTo != null) {
+        ctx.stop(replyTo);
+      }
       replyTo =
           ctx.spawnAnonymous(
               Behaviors.receive(Reply.class)
@@ -193,14 +208,27 @@ final class SimClient {
                   })
                   .build(),
               DispatcherSelector.sameAsParent());
-      return attempt();
+      RetryPolicy.Kind kind =
+          registering
+              ? RetryPolicy.Kind.REGISTER
+              : op.kind() == Kind.GET ? RetryPolicy.Kind.READ : RetryPolicy.Kind.WRITE;
+      // The operation's deadline counts from its invocation, its registration included.
+      Duration left = OP_TIMEOUT.minusNanos(history.nowNanos() - invokedNanos);
+      return decide(
+          policy.begin(new RetryPolicy.Request(kind, "retry", left), history.nowNanos()));
     }
 
-    private Behavior<Command> attempt() {
-      if (history.nowNanos() - invokedNanos >= OP_TIMEOUT.toNanos()) {
-        return finish(op.kind() == Kind.GET ? Outcome.FAIL : Outcome.UNKNOWN, null, null);
+    private Behavior<Command> decide(RetryPolicy.Decision d) {
+      if (d instanceof RetryPolicy.Finish f) {
+        return onFinal(f);
       }
-      ActorRef<NodeMessage> node = net.nodeAt(nodes.get(target));
+      RetryPolicy.Send send = (RetryPolicy.Send) d;
+      if (!send.pause().isZero()) {
+        timers.cancel(AttemptTimeout.INSTANCE);
+        timers.startSingleTimer(Retry.INSTANCE, send.pause());
+        return busy();
+      }
+      ActorRef<NodeMessage> node = net.nodeAt(send.node());
       if (node != null) {
         node.tell(request());
       }
@@ -209,6 +237,9 @@ final class SimClient {
     }
 
     private ClientProtocol.Request request() {
+      if (registering) {
+        return new ClientProtocol.Register(clientId, replyTo);
+      }
       return switch (op.kind()) {
         case GET -> new ClientProtocol.Read(op.key(), reads, replyTo);
         case PUT -> new ClientProtocol.Write(clientId, opSeq, new Op.Put(op.key(), op.value()), replyTo);
@@ -221,24 +252,38 @@ final class SimClient {
     }
 
     private Behavior<Command> onReply(Got m) {
-      if (m.opNo() != opNo) {
+      if (m.phase() != phase) {
         return Behaviors.same();
       }
-      Result r = m.reply().result();
+      timers.cancel(AttemptTimeout.INSTANCE);
+      return decide(
+          policy.onReply(policy.target(), m.reply().result(), m.reply().leader(), history.nowNanos()));
+    }
+
+    private Behavior<Command> onFinal(RetryPolicy.Finish f) {
+      Result r = f.result();
       ErrorCode e = r.error();
+      if (registering) {
+        if (r.ok()) {
+          registered = true;
+          registering = false;
+          return begin();
+        }
+        if (!f.gaveUp()) {
+          history.unexpected(clientId + " registration: " + r);
+        }
+        // The write was never sent: it was not applied.
+        return finish(Outcome.FAIL, e == null ? null : e.code(), null);
+      }
+      if (f.gaveUp()) {
+        return finish(op.kind() == Kind.GET ? Outcome.FAIL : Outcome.UNKNOWN, null, null);
+      }
       if (r.ok() || e == ErrorCode.CAS_MISMATCH || e == ErrorCode.NOT_A_NUMBER || e == ErrorCode.OVERFLOW) {
         if (op.kind() != Kind.GET) {
           history.applied(clientId, opSeq, r.index());
         }
         workload.observed(op, r);
         return finish(Outcome.OK, e == null ? null : e.code(), r.value());
-      }
-      if (e == ErrorCode.NOT_LEADER || e == ErrorCode.UNAVAILABLE || e == ErrorCode.TIMEOUT) {
-        int hinted = m.reply().leader() == null ? -1 : nodes.indexOf(m.reply().leader());
-        target = hinted >= 0 && hinted != target ? hinted : (target + 1) % nodes.size();
-        timers.cancel(AttemptTimeout.INSTANCE);
-        timers.startSingleTimer(Retry.INSTANCE, hinted >= 0 ? Duration.ZERO : RETRY_PAUSE);
-        return Behaviors.same();
       }
       // Anything else means the client or the cluster broke a rule: the run reports it.
       history.unexpected(clientId + " seq " + opSeq + " " + op + ": " + r);
@@ -251,6 +296,7 @@ final class SimClient {
       timers.cancel(AttemptTimeout.INSTANCE);
       timers.cancel(Retry.INSTANCE);
       ctx.stop(replyTo);
+      replyTo = null;
       op = null;
       timers.startSingleTimer(Tick.INSTANCE, script.isEmpty() ? think() : Duration.ZERO);
       return idle();

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -368,9 +369,29 @@ public final class SimCluster implements AutoCloseable {
     return inbox;
   }
 
+  /**
+   * Sends a write; until {@code clientId}'s registration has been answered ok, a registration goes
+   * first, to the same node (so it is appended before the write).
+   */
   public void write(int node, String clientId, long seq, Op op, Inbox<Reply> replyTo) {
+    Inbox<Reply> registering = registrations.get(clientId);
+    if (registering != null) {
+      for (Optional<Reply> r = registering.poll(); r.isPresent(); r = registering.poll()) {
+        if (r.get().result().ok()) {
+          registered.add(clientId);
+        }
+      }
+    }
+    if (!registered.contains(clientId)) {
+      Inbox<Reply> inbox = new Inbox<>(kit, Reply.class);
+      registrations.put(clientId, inbox);
+      refs.get(node).tell(new ClientProtocol.Register(clientId, inbox.ref()));
+    }
     refs.get(node).tell(new ClientProtocol.Write(clientId, seq, op, replyTo.ref()));
   }
+
+  private final Map<String, Inbox<Reply>> registrations = new HashMap<>();
+  private final Set<String> registered = new HashSet<>();
 
   public Inbox<Reply> read(int node, String key, ClientProtocol.Consistency consistency) {
     Inbox<Reply> inbox = new Inbox<>(kit, Reply.class);

@@ -44,9 +44,14 @@ public final class RemoteCluster implements AutoCloseable {
 
   /** Starts {@code ports.size()} nodes; a port of 0 picks a free one. */
   public static RemoteCluster start(List<Integer> ports, long seed) {
+    return start(ports, seed, ConfigFactory.empty());
+  }
+
+  /** As {@link #start(List, long)}, every node's configuration overridden by {@code overrides}. */
+  public static RemoteCluster start(List<Integer> ports, long seed, Config overrides) {
     RemoteCluster c = new RemoteCluster();
     for (int port : ports) {
-      Config config = remoteConfig(port);
+      Config config = overrides.withFallback(remoteConfig(port)).resolve();
       ActorSystem<ClusterConfig> system =
           ActorSystem.create(
               node(config, seed + c.systems.size()), ArteryTransport.SYSTEM_NAME, config);
