@@ -16,11 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import raftkv.raft.core.Rpc.PreVote;
+import raftkv.raft.core.Rpc.PreVoteReply;
 import raftkv.raft.core.Rpc.RequestVote;
 import raftkv.testkit.SingleNode;
 import raftkv.testkit.TestConfig;
 
-/** §5.2: the election timer, under Akka's ManualTime. */
+/**
+ * §5.2: the election timer, and the leader-quiet timer of pre-vote's leader stickiness (§9.6), under
+ * Akka's ManualTime. What the core decides on each tick is {@code raftkv.raft.core.VoteRulesTest}'s.
+ */
 class ElectionTimerTest {
   static final ActorTestKit kit = ActorTestKit.create(TestConfig.manualTime());
 
@@ -146,6 +150,34 @@ class ElectionTimerTest {
     }
     assertThat(next).extracting(RequestVote::term).containsOnly(2L);
     assertThat(n.status().term()).isEqualTo(2);
+    n.stop();
+  }
+
+  @Test
+  void grantingAVoteRestartsTheElectionTimer() { // Figure 2, rules for followers
+    SingleNode n = new SingleNode(kit, 27);
+    n.advance(Duration.ofMillis(140));
+    n.deliver(new RequestVote(1, SingleNode.N2, 2, 0, 0));
+    n.advance(Duration.ofMillis(140)); // 280 ms since start, 140 since the vote
+    assertThat(n.sent(PreVote.class)).isEmpty();
+    n.stop();
+  }
+
+  @Test
+  void preVoteGrantedOnceTheLeaderWasQuietForTheMinimumElectionTimeout() { // §9.6, §4.2.3
+    SingleNode n = new SingleNode(kit, 29);
+    n.deliver(SingleNode.heartbeat(1)); // n2 leads term 1
+    n.sent();
+    // Still refused just inside the minimum election timeout (150 ms) after the heartbeat...
+    n.advance(Duration.ofMillis(149));
+    n.sent();
+    n.deliver(new PreVote(2, SingleNode.N3, 3, 0, 0));
+    assertThat(n.sent(PreVoteReply.class)).singleElement().satisfies(x -> assertThat(x.granted()).isFalse());
+    // ...granted once it has passed, even before this node's own (later) timer fires.
+    n.advance(Duration.ofMillis(1));
+    assertThat(n.status().role()).as("own election timer not fired yet").isEqualTo("follower");
+    n.deliver(new PreVote(2, SingleNode.N3, 3, 0, 0));
+    assertThat(n.sent(PreVoteReply.class)).singleElement().satisfies(x -> assertThat(x.granted()).isTrue());
     n.stop();
   }
 }

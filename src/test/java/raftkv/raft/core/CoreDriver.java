@@ -15,14 +15,18 @@ import raftkv.raft.core.Effects.Outbound;
 import raftkv.raft.core.Rpc.AppendEntries;
 import raftkv.raft.core.Rpc.AppendEntriesReply;
 import raftkv.raft.core.Rpc.PeerMessage;
+import raftkv.raft.core.Rpc.PreVoteReply;
 import raftkv.raft.core.Rpc.RequestVoteReply;
 import raftkv.storage.EntryType;
 import raftkv.storage.InMemoryStorage;
+import raftkv.storage.LogEntry;
 
 /**
  * Drives the pure core of n1 (peers n2, n3) as the node actor would, without an actor: each input
  * is stepped, its storage effects are applied to an in-memory log, follow-ups run at once, and what
- * it sent and told callers is collected for the test to read.
+ * it sent and told callers is collected for the test to read. Time passes only as ticks the test
+ * steps ({@link Input.Tick#ELECTION}, ...); the effects of each step are kept, so a test can check
+ * what one step asked for together (a reply and the write it must follow).
  */
 final class CoreDriver {
   static final Endpoint N1 = new Endpoint("127.0.0.1", 9001);
@@ -45,31 +49,93 @@ final class CoreDriver {
     }
   }
 
-  final InMemoryStorage storage = new InMemoryStorage();
+  final InMemoryStorage storage;
+  final RaftSettings settings;
   final RaftCore core;
   RaftState state;
   final List<Outbound> sent = new ArrayList<>();
   final List<ClientEffect> told = new ArrayList<>();
+  /** The effects of every step since the last {@link #deliver}: the input's own, then follow-ups. */
+  final List<Effects> steps = new ArrayList<>();
   int flushesQueued;
 
-  CoreDriver(RaftSettings settings, long seed) {
+  /**
+   * Starts n1's core on {@code storage} as the node does, from the term, vote and commit hint it
+   * holds: a second driver on the storage of a first one is that node restarted.
+   */
+  CoreDriver(RaftSettings settings, long seed, InMemoryStorage storage) {
+    this.storage = storage;
+    this.settings = settings;
     Clock clock = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
     core = new RaftCore(new ClusterConfig(1, N1, List.of(N2, N3)), settings, storage, clock,
         new Random(seed), LoggerFactory.getLogger(CoreDriver.class));
     apply(core.start(storage.currentTerm(), storage.votedFor(), storage.commitHint()));
   }
 
+  CoreDriver(RaftSettings settings, long seed) {
+    this(settings, seed, new InMemoryStorage());
+  }
+
   CoreDriver() {
     this(RaftSettings.defaults().withPreVote(false), 1);
+  }
+
+  /**
+   * A node whose log holds entries 1..n of the given terms, in the term of its last entry with no
+   * vote cast (an empty log: term 0).
+   */
+  static CoreDriver withLog(RaftSettings settings, long... terms) {
+    InMemoryStorage disk = new InMemoryStorage();
+    if (terms.length > 0) {
+      disk.append(entries(1, terms));
+      disk.saveTermAndVote(terms[terms.length - 1], Optional.empty());
+    }
+    return new CoreDriver(settings, 1, disk);
+  }
+
+  /** Command entries from {@code firstIndex} on, with the given terms. */
+  static List<LogEntry> entries(long firstIndex, long... terms) {
+    List<LogEntry> out = new ArrayList<>();
+    for (int i = 0; i < terms.length; i++) {
+      out.add(new LogEntry(firstIndex + i, terms[i], EntryType.COMMAND, new byte[] {(byte) i, (byte) terms[i]}));
+    }
+    return out;
+  }
+
+  /** An AppendEntries from n2 as leader of {@code term}. */
+  static AppendEntries append(long term, long prevIndex, long prevTerm, List<LogEntry> entries, long commit) {
+    return new AppendEntries(term, N2, 2, prevIndex, prevTerm, entries, commit, 0);
+  }
+
+  /** An entry-less AppendEntries from n2 as leader of {@code term}, claiming an empty log. */
+  static AppendEntries heartbeat(long term) {
+    return append(term, 0, 0, List.of(), 0);
+  }
+
+  /** The terms of the log's entries, first to last. */
+  long[] logTerms() {
+    return storage.snapshotOfLog().stream().mapToLong(LogEntry::term).toArray();
   }
 
   void step(Input in) {
     apply(core.step(state, in));
   }
 
+  /**
+   * Steps {@code in} (and its follow-ups) after forgetting what was sent before, and returns the
+   * effects of the step of {@code in} itself.
+   */
+  Effects deliver(Input in) {
+    sent.clear();
+    steps.clear();
+    step(in);
+    return steps.get(0);
+  }
+
   private void apply(Step st) {
     state = st.state();
     Effects fx = st.effects();
+    steps.add(fx);
     if (fx.saveHardState()) {
       storage.saveTermAndVote(state.term(), state.node().votedFor());
     }
@@ -94,9 +160,15 @@ final class CoreDriver {
     }
   }
 
-  /** Times out and wins the election of the next term with n3's vote (pre-vote off). */
+  /**
+   * Times out and wins the election of the next term with n3's vote, through its pre-vote first
+   * when pre-vote is on; returns the new term.
+   */
   long becomeLeader() {
     step(Input.Tick.ELECTION);
+    if (state.role() instanceof Role.Candidate c && c.preVote()) {
+      step(new PreVoteReply(c.term(), N3, 3, true));
+    }
     long term = state.term();
     step(new RequestVoteReply(term, N3, 3, true));
     if (!(state.role() instanceof Role.Leader)) {
