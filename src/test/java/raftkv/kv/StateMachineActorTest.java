@@ -6,12 +6,8 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import raftkv.api.ClientProtocol;
@@ -20,6 +16,7 @@ import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
 import raftkv.common.RaftSettings;
 import raftkv.storage.LogEntry;
+import raftkv.testkit.TestClock;
 import raftkv.testkit.TestConfig;
 
 /** The node's state machine child: reads that wait for entries to be applied are bounded. */
@@ -30,30 +27,6 @@ class StateMachineActorTest {
   @AfterAll
   static void shutdown() {
     kit.shutdownTestKit();
-  }
-
-  /** A clock that follows what the test says, like ManualTime does for timers. */
-  static final class TestClock extends Clock {
-    final AtomicLong millis = new AtomicLong(1_000_000);
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
-    }
-
-    void advance(Duration d) {
-      millis.addAndGet(d.toMillis());
-    }
   }
 
   /** Returns once {@code sm} has handled everything sent to it before. */
@@ -71,7 +44,7 @@ class StateMachineActorTest {
 
   @Test
   void aReadThatCanNeverBeServedIsDroppedAtItsDeadline() { // issue 9 anomaly 6
-    TestClock clock = new TestClock();
+    TestClock clock = TestClock.manual(1_000_000);
     RaftSettings s = RaftSettings.defaults().withPendingReads(100, Duration.ofSeconds(10));
     ActorRef<StateMachineActor.Command> sm = kit.spawn(StateMachineActor.create(s, clock));
     TestProbe<Reply> client = kit.createTestProbe(Reply.class);
@@ -89,7 +62,7 @@ class StateMachineActorTest {
 
   @Test
   void readsWaitingToBeAppliedAreBounded() { // issue 9 anomaly 6
-    TestClock clock = new TestClock();
+    TestClock clock = TestClock.manual(1_000_000);
     RaftSettings s = RaftSettings.defaults().withPendingReads(2, Duration.ofSeconds(10));
     ActorRef<StateMachineActor.Command> sm = kit.spawn(StateMachineActor.create(s, clock));
     TestProbe<Reply> waiting = kit.createTestProbe(Reply.class);

@@ -40,8 +40,7 @@ class NodeRestartTest {
   }
 
   /** In-memory storage whose next {@code entries} call fails once when armed. */
-  static final class FailOnce implements RaftStorage {
-    final InMemoryStorage disk = new InMemoryStorage();
+  static final class FailOnce extends InMemoryStorage {
     final AtomicBoolean armed = new AtomicBoolean();
 
     @Override
@@ -49,22 +48,8 @@ class NodeRestartTest {
       if (armed.getAndSet(false)) {
         throw new IllegalStateException("injected failure");
       }
-      return disk.entries(from, toInclusive, maxBytes);
+      return super.entries(from, toInclusive, maxBytes);
     }
-
-    @Override public long currentTerm() { return disk.currentTerm(); }
-    @Override public Optional<Endpoint> votedFor() { return disk.votedFor(); }
-    @Override public void saveTermAndVote(long t, Optional<Endpoint> v) { disk.saveTermAndVote(t, v); }
-    @Override public long commitHint() { return disk.commitHint(); }
-    @Override public void saveCommitHint(long c) { disk.saveCommitHint(c); }
-    @Override public long firstIndex() { return disk.firstIndex(); }
-    @Override public long lastIndex() { return disk.lastIndex(); }
-    @Override public long lastTerm() { return disk.lastTerm(); }
-    @Override public long termAt(long i) { return disk.termAt(i); }
-    @Override public LogEntry entry(long i) { return disk.entry(i); }
-    @Override public void appendUnsynced(List<LogEntry> e) { disk.appendUnsynced(e); }
-    @Override public void sync() { disk.sync(); }
-    @Override public void close() {}
   }
 
   private static Reply ask(ActorRef<NodeMessage> node, java.util.function.Function<ActorRef<Reply>, NodeMessage> m) {

@@ -26,30 +26,15 @@ import raftkv.storage.RaftStorage;
 class RestartApplyTest {
 
   /** In-memory storage that counts the entries read back. */
-  static final class Counting implements RaftStorage {
-    final InMemoryStorage disk = new InMemoryStorage();
+  static final class Counting extends InMemoryStorage {
     final AtomicLong read = new AtomicLong();
 
     @Override
     public List<LogEntry> entries(long from, long toInclusive, long maxBytes) {
-      List<LogEntry> e = disk.entries(from, toInclusive, maxBytes);
+      List<LogEntry> e = super.entries(from, toInclusive, maxBytes);
       read.addAndGet(e.size());
       return e;
     }
-
-    @Override public long currentTerm() { return disk.currentTerm(); }
-    @Override public Optional<Endpoint> votedFor() { return disk.votedFor(); }
-    @Override public void saveTermAndVote(long t, Optional<Endpoint> v) { disk.saveTermAndVote(t, v); }
-    @Override public long commitHint() { return disk.commitHint(); }
-    @Override public void saveCommitHint(long c) { disk.saveCommitHint(c); }
-    @Override public long firstIndex() { return disk.firstIndex(); }
-    @Override public long lastIndex() { return disk.lastIndex(); }
-    @Override public long lastTerm() { return disk.lastTerm(); }
-    @Override public long termAt(long i) { return disk.termAt(i); }
-    @Override public LogEntry entry(long i) { return disk.entry(i); }
-    @Override public void appendUnsynced(List<LogEntry> e) { disk.appendUnsynced(e); }
-    @Override public void sync() { disk.sync(); }
-    @Override public void close() {}
   }
 
   @Test
@@ -59,9 +44,9 @@ class RestartApplyTest {
     for (int i = 1; i <= 20_000; i++) {
       entries.add(new LogEntry(i, 1, EntryType.NOOP, null));
     }
-    storage.disk.append(entries);
-    storage.disk.saveTermAndVote(1, Optional.empty());
-    storage.disk.saveCommitHint(20_000);
+    storage.append(entries);
+    storage.saveTermAndVote(1, Optional.empty());
+    storage.saveCommitHint(20_000);
     Endpoint self = new Endpoint("127.0.0.1", 9001);
     RaftSettings settings = RaftSettings.defaults().withMaxAppendBytes(24 * 100); // 100 entries a batch
     BehaviorTestKit<NodeMessage> node =

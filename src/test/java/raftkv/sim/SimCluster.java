@@ -12,10 +12,7 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Props;
 import com.typesafe.config.Config;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,6 +41,7 @@ import raftkv.storage.StorageException;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.DeterministicExecutor;
 import raftkv.testkit.TestConfig;
+import raftkv.testkit.TestClock;
 import raftkv.testkit.VirtualTimeScheduler;
 
 /**
@@ -193,7 +191,7 @@ public final class SimCluster implements AutoCloseable {
             settings,
             disks[i],
             net.transportFor(self),
-            new VirtualClock(time, origin), // session expiry follows virtual time
+            virtualClock(), // session expiry follows virtual time
             new Random(seeds.nextLong()));
     String name = "c" + clusterNo + "-n" + (i + 1) + "-" + incarnations.incrementAndGet();
     AtomicReference<ActorRef<NodeMessage>> started = new AtomicReference<>();
@@ -468,28 +466,7 @@ public final class SimCluster implements AutoCloseable {
   }
 
   /** Wall-clock time that follows the virtual scheduler, for the timestamps logged with writes. */
-  static final class VirtualClock extends Clock {
-    private final VirtualTimeScheduler time;
-    private final Duration origin;
-
-    VirtualClock(VirtualTimeScheduler time, Duration origin) {
-      this.time = time;
-      this.origin = origin;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(1_700_000_000_000L).plus(time.now().minus(origin));
-    }
+  private TestClock virtualClock() {
+    return new TestClock(() -> 1_700_000_000_000L + time.now().minus(origin).toMillis());
   }
 }
