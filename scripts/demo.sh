@@ -120,7 +120,11 @@ say "node $leader is back and has applied the write of index $index2: demo:greet
 say "($(($(raftkv_now_ms) - restart_at)) ms from the restart command, JVM start-up included)"
 row="$("$kv" --port "$port" status | awk -v n="n$leader" '$1 == n')"
 say "its status: $row"
-[[ "$(awk '{print $3}' <<<"$row")" == follower ]] || fail "node $leader is not a follower"
+# It comes back as a follower; on a busy machine it may since have won an election, which is
+# correct Raft too (it holds every committed entry): only a node that neither follows nor leads fails.
+role="$(awk '{print $3}' <<<"$row")"
+[[ "$role" == follower || "$role" == leader ]] || fail "node $leader is neither following nor leading: $role"
+[[ "$role" == leader ]] && say "(it has since been elected leader: a leader's heartbeats were late on this busy machine)"
 
 step "Stop the cluster"
 trap - EXIT
