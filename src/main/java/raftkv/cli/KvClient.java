@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -26,10 +25,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.api.ClientProtocol.Consistency;
 import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
-import raftkv.api.Limits;
 import raftkv.api.Op;
 import raftkv.api.Result;
 
@@ -293,47 +290,7 @@ public final class KvClient {
       Set.of("put", "get", "delete", "cas", "incr", "status");
 
   // ---------------------------------------------------------------------------------------------
-  // Sessions and settings
-
-  /**
-   * The client id and the seq the next write takes. The session is registered before its first
-   * write: the given id, or one the cluster chooses (then known only once registered).
-   */
-  static final class Session {
-    /** Null until the cluster has chosen one, for a session without --client-id. */
-    String clientId;
-    private long nextSeq;
-    private boolean registered;
-
-    Session(String clientId, long firstSeq) {
-      this.clientId = clientId;
-      this.nextSeq = firstSeq;
-    }
-
-    /** A session whose id the cluster chooses when it registers, numbering writes from 1. */
-    static Session chosenByCluster() {
-      return new Session(null, 1);
-    }
-
-    boolean registered() {
-      return registered;
-    }
-
-    /** The cluster registered the session as {@code id}. */
-    void registeredAs(String id) {
-      clientId = id;
-      registered = true;
-    }
-
-    long nextSeq() {
-      return nextSeq;
-    }
-
-    /** The seq was sent: the next write takes the one after it. */
-    void advance() {
-      nextSeq++;
-    }
-  }
+  // Settings and the session
 
   /** What the command line says about where the cluster is and how long to wait. */
   record Settings(List<Endpoint> nodes, Duration timeout) {}
@@ -392,7 +349,7 @@ public final class KvClient {
     }
   }
 
-  private Session session(CommandLine cl) {
+  private ClientSession session(CommandLine cl) {
     if (clientId != null && seq == null) {
       throw new ParameterException(
           cl, "--client-id needs --seq: the server deduplicates by (client id, seq)");
@@ -402,7 +359,7 @@ public final class KvClient {
           cl, "--seq needs --client-id: the server deduplicates by (client id, seq)");
     }
     if (clientId == null) {
-      return Session.chosenByCluster();
+      return ClientSession.chosenByCluster();
     }
     if (seq < 1) {
       throw new ParameterException(cl, "--seq must be at least 1 (a session's first write is 1)");
@@ -410,7 +367,7 @@ public final class KvClient {
     if (clientId.isEmpty()) {
       throw new ParameterException(cl, "--client-id must not be empty");
     }
-    return new Session(clientId, seq);
+    return new ClientSession(clientId, seq);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -447,7 +404,7 @@ public final class KvClient {
     cl.setErr(new PrintWriter(err, true));
     ClientCommand command;
     Settings settings;
-    Session session;
+    ClientSession session;
     KvClient root;
     try {
       ParseResult parsed = cl.parseArgs(args);
@@ -477,7 +434,7 @@ public final class KvClient {
         out.println(output.status(status));
         return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
       }
-      Printed p = perform(command, session, cluster, output);
+      Printed p = session.perform(command, cluster, output);
       print(p, output, out, err);
       return Output.exitCode(p.result());
     } catch (RuntimeException e) {
@@ -498,76 +455,13 @@ public final class KvClient {
   /** A result and the line that reports it. */
   record Printed(Result result, String line) {}
 
-  /**
-   * Sends one write or get. A write registers the session first if it is not yet registered, then
-   * takes the session's next seq, unless it is refused here (nothing sent, seq not used).
-   */
-  static Printed perform(
-      ClientCommand command, Session session, ClusterClient cluster, Output output) {
-    if (command instanceof GetCommand g) {
-      Optional<Result> refused = Limits.checkKey(g.key());
-      Result r =
-          refused.orElseGet(
-              () ->
-                  cluster.read(
-                      g.key(), g.stale() ? Consistency.STALE : Consistency.LINEARIZABLE));
-      return new Printed(r, output.result(Output.Kind.GET, r));
-    }
-    WriteCommand w = (WriteCommand) command;
-    Output.Kind kind = Output.kindOf(w.op());
-    long seq = session.nextSeq();
-    // Checked with a stand-in id when the cluster is to choose one: its ids are short and valid.
-    Optional<Result> refused =
-        Limits.check(session.clientId == null ? "@" : session.clientId, seq, w.op());
-    if (refused.isPresent()) {
-      return new Printed(refused.get(), output.result(kind, refused.get()));
-    }
-    if (!session.registered()) {
-      Optional<Result> failed = register(session, seq, cluster);
-      if (failed.isPresent()) {
-        return new Printed(failed.get(), output.result(kind, failed.get()));
-      }
-    }
-    session.advance();
-    Result r = cluster.write(session.clientId, seq, w.op());
-    return new Printed(r, output.result(kind, r));
-  }
-
-  /**
-   * Registers the session; empty when it is registered, else the answer for the write, which was
-   * not sent. An ended session's refusal stands as it is (outcome unknown: the write may have been
-   * applied before it ended). Otherwise, with an id the cluster was to choose the write is new, so
-   * nothing was applied ({@code unavailable}); with a given id this may be a retry, whose outcome
-   * stays unknown ({@code timeout}).
-   */
-  private static Optional<Result> register(Session session, long seq, ClusterClient cluster) {
-    Result r = cluster.register(session.clientId);
-    if (r.ok()) {
-      session.registeredAs(r.value());
-      return Optional.empty();
-    }
-    if (r.error() == ErrorCode.SESSION_EXPIRED || !r.error().outcomeUnknown()) {
-      return Optional.of(r);
-    }
-    if (session.clientId == null) {
-      return Optional.of(
-          Result.error(
-              ErrorCode.UNAVAILABLE,
-              "no session could be registered (" + r.error().code() + ": " + r.message()
-                  + "); the write was not sent"));
-    }
-    return Optional.of(
-        Result.error(
-            ErrorCode.TIMEOUT,
-            "outcome unknown: registering session " + session.clientId
-                + " got no definitive answer (" + r.message() + "); this write was not sent,"
-                + " an earlier one may have been applied; retry with --client-id "
-                + session.clientId + " --seq " + seq));
-  }
-
   /** Runs stdin line by line until EOF: one output line per command line, errors included. */
   static int shell(
-      BufferedReader in, PrintStream out, Output output, Session session, ClusterClient cluster) {
+      BufferedReader in,
+      PrintStream out,
+      Output output,
+      ClientSession session,
+      ClusterClient cluster) {
     try {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         String trimmed = line.strip();
@@ -584,7 +478,8 @@ public final class KvClient {
   }
 
   /** The one line that answers one shell line. */
-  static String shellLine(String line, Output output, Session session, ClusterClient cluster) {
+  static String shellLine(
+      String line, Output output, ClientSession session, ClusterClient cluster) {
     ClientCommand command;
     try {
       command = parseShellLine(line);
@@ -594,7 +489,7 @@ public final class KvClient {
     if (command instanceof StatusCommand) {
       return output.statusLine(cluster.status());
     }
-    return perform(command, session, cluster, output).line();
+    return session.perform(command, cluster, output).line();
   }
 
   /**

@@ -603,7 +603,7 @@ class KvClientTest {
   @Test
   void aMalformedShellLineSaysWhyOnOneLine() {
     Output text = new Output(false);
-    KvClient.Session session = new KvClient.Session("s", 1);
+    ClientSession session = new ClientSession("s", 1);
     FakeCluster fake = new FakeCluster(c -> Result.written(1));
     assertThat(KvClient.shellLine("put k", text, session, fake))
         .startsWith("error: usage: put: Missing required parameter")

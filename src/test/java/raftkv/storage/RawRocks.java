@@ -32,8 +32,8 @@ final class RawRocks {
       List<ColumnFamilyDescriptor> descriptors =
           List.of(
               new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-              new ColumnFamilyDescriptor(RocksDbStorage.META_CF, cfOptions),
-              new ColumnFamilyDescriptor(RocksDbStorage.LOG_CF, cfOptions));
+              new ColumnFamilyDescriptor(StoreFormat.META_CF, cfOptions),
+              new ColumnFamilyDescriptor(StoreFormat.LOG_CF, cfOptions));
       try (RocksDB db = RocksDB.open(options, dir.toString(), descriptors, handles)) {
         try {
           edit.apply(db, handles.get(1), handles.get(2));
@@ -46,7 +46,7 @@ final class RawRocks {
 
   /** A log value as {@link RocksDbStorage} writes it. */
   static byte[] entryValue(int format, int typeCode, long term, byte[] data) {
-    return ByteBuffer.allocate(RocksDbStorage.ENTRY_HEADER_BYTES + data.length)
+    return ByteBuffer.allocate(StoreFormat.ENTRY_HEADER_BYTES + data.length)
         .put((byte) format)
         .put((byte) typeCode)
         .putLong(term)

@@ -77,7 +77,7 @@ class RocksDbStorageRefusalTest {
     RocksDbStorage.open(dir(), 1).close();
     RawRocks.edit(
         dir(),
-        (db, meta, log) -> db.put(meta, RocksDbStorage.FORMAT_KEY, "raftkv-9".getBytes(UTF_8)));
+        (db, meta, log) -> db.put(meta, StoreFormat.FORMAT_KEY, "raftkv-9".getBytes(UTF_8)));
     assertRefusedUntouched(
         dir(),
         dir() + " is not a raftkv data directory (format 'raftkv-9', expected 'raftkv-1');"
@@ -151,14 +151,14 @@ class RocksDbStorageRefusalTest {
   @Test
   void refusesAMetaNumberOfTheWrongWidth() throws Exception {
     assertCorruptAfter(
-        (db, meta, log) -> db.put(meta, RocksDbStorage.TERM_KEY, new byte[] {0, 0, 7}),
+        (db, meta, log) -> db.put(meta, StoreFormat.TERM_KEY, new byte[] {0, 0, 7}),
         "meta 'term' has 3 bytes, expected 8");
   }
 
   @Test
   void refusesAVoteThatIsNotAnEndpoint() throws Exception {
     assertCorruptAfter(
-        (db, meta, log) -> db.put(meta, RocksDbStorage.VOTED_FOR_KEY, "nobody".getBytes(UTF_8)),
+        (db, meta, log) -> db.put(meta, StoreFormat.VOTED_FOR_KEY, "nobody".getBytes(UTF_8)),
         "meta 'voted-for' is not host:port ('nobody' is not a port or host:port)");
   }
 
@@ -250,6 +250,6 @@ class RocksDbStorageRefusalTest {
   }
 
   private static byte[] key(long index) {
-    return RocksDbStorage.indexKey(index);
+    return StoreFormat.indexKey(index);
   }
 }

@@ -248,8 +248,8 @@ class RocksDbStorageTest {
     RawRocks.edit(
         tmp.resolve("store"),
         (db, meta, log) -> {
-          db.put(meta, RocksDbStorage.FIRST_INDEX_KEY, RawRocks.longBytes(11));
-          db.put(meta, RocksDbStorage.PREV_TERM_KEY, RawRocks.longBytes(4));
+          db.put(meta, StoreFormat.FIRST_INDEX_KEY, RawRocks.longBytes(11));
+          db.put(meta, StoreFormat.PREV_TERM_KEY, RawRocks.longBytes(4));
         });
     RocksDbStorage s = open();
     assertThat(s.firstIndex()).isEqualTo(11);
