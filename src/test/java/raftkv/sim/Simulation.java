@@ -141,6 +141,8 @@ final class Simulation {
   private static final long CHECK_STATES_PER_KEY = 2_000_000;
 
   private static final Duration SETTLE = Duration.ofSeconds(20);
+  /** How long every node may take to apply what the leader committed, once all is healed. */
+  private static final Duration CATCH_UP = Duration.ofSeconds(120);
   /** Below the shortest leadership a fault allows (an election timeout), above a heartbeat. */
   private static final Duration CHECK_EVERY = Duration.ofMillis(25);
 
@@ -401,8 +403,10 @@ final class Simulation {
     }
     failures.addAll(history.doubleApplied());
     failures.addAll(history.unexpectedErrors());
-    // Every node applies the same commands: once caught up, all hold the same values.
-    cluster.advance(Duration.ofSeconds(1));
+    // Every node applies the same commands: once caught up, all hold the same values. Catching up
+    // can take a while with the tight flow control a seed may draw (one AppendEntries of one entry
+    // in flight): wait until every node has applied what the leader committed, within a bound.
+    awaitCaughtUp(failures);
     for (String key : keys) {
       List<String> values = new ArrayList<>();
       for (int i = 0; i < cluster.size(); i++) {
@@ -412,6 +416,21 @@ final class Simulation {
       if (values.stream().distinct().count() != 1) {
         failures.add("nodes disagree on " + key + ": " + values);
       }
+    }
+  }
+
+  /** Waits until every node has applied all that the leader had committed when the wait began. */
+  private void awaitCaughtUp(List<String> failures) {
+    int leader = cluster.awaitLeader(SETTLE);
+    long commit = cluster.status(leader).commitIndex();
+    Duration deadline = cluster.now().plus(CATCH_UP);
+    while (IntStream.range(0, cluster.size()).anyMatch(i -> cluster.status(i).lastApplied() < commit)) {
+      if (cluster.now().compareTo(deadline) >= 0) {
+        failures.add("not every node applied up to " + commit + " within " + CATCH_UP.toSeconds()
+            + " s after healing: " + cluster.statuses());
+        return;
+      }
+      cluster.advance(Duration.ofMillis(100));
     }
   }
 
