@@ -1,10 +1,10 @@
 package raftkv.api;
 
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import java.util.List;
 import raftkv.common.CborSerializable;
 import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 
 /**
  * What a client sends to a node's actor ({@code akka://raftkv@HOST:PORT/user/raft}) and what comes

@@ -1,6 +1,5 @@
 package raftkv.bench;
 
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
@@ -16,13 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
-import raftkv.raft.ArteryTransport;
-import raftkv.raft.RaftNode;
+import raftkv.api.ClientProtocol;
+import raftkv.api.NodeAddress;
 import raftkv.client.ClientConfig;
+import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 
 /**
  * The load generator's side of {@link ClientProtocol}: one request to one node, answered or failed
@@ -43,7 +42,7 @@ final class BenchClient implements AutoCloseable {
   BenchClient() {
     // Logging configured before Akka's threads log, or SLF4J reports replayed calls.
     LoggerFactory.getILoggerFactory();
-    this.system = ActorSystem.create(Behaviors.empty(), ArteryTransport.SYSTEM_NAME, ClientConfig.forHost(NodeCluster.HOST));
+    this.system = ActorSystem.create(Behaviors.empty(), NodeAddress.SYSTEM_NAME, ClientConfig.forHost(NodeCluster.HOST));
     this.classic = Adapter.toClassic(system);
   }
 
@@ -114,7 +113,7 @@ final class BenchClient implements AutoCloseable {
   }
 
   private CompletableFuture<ActorRef<NodeMessage>> resolve(Endpoint node, Duration timeout) {
-    return ArteryTransport.select(classic, node)
+    return NodeAddress.select(classic, node)
         .resolveOne(timeout)
         .toCompletableFuture()
         .thenApply(Adapter::<NodeMessage>toTyped);

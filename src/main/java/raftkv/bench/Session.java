@@ -6,19 +6,19 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
+import raftkv.api.ClientProtocol;
 import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.RetryPolicy;
+import raftkv.common.Endpoint;
 
 /**
  * One sequential client of the benchmark: its own client id (registered before its first write),

@@ -16,15 +16,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
-import raftkv.client.ClientActor;
-import raftkv.client.ClientConfig;
-import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.api.ClientProtocol.Consistency;
-import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
+import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.raft.ArteryTransport;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor;
+import raftkv.client.ClientConfig;
+import raftkv.common.Endpoint;
 
 /**
  * A {@link ClusterClient} backed by an ActorSystem whose guardian is a {@link ClientActor}. The
@@ -155,7 +155,7 @@ final class AkkaClusterClient implements ClusterClient {
       system =
           ActorSystem.create(
               ClientActor.create(nodes, timeout),
-              ArteryTransport.SYSTEM_NAME,
+              NodeAddress.SYSTEM_NAME,
               ClientConfig.forHost(localHostname(nodes)));
     }
     return system;

@@ -10,13 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Random;
+import raftkv.api.NodeAddress;
+import raftkv.client.ClientConfig;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.storage.InMemoryStorage;
-import raftkv.client.ClientConfig;
 
 /**
  * A training run for {@code kv_client}'s class-data sharing archive ({@code scripts/kv_client} runs
@@ -44,10 +45,10 @@ public final class CdsTraining {
                           new ArteryTransport(ctx.getSystem()),
                           Clock.systemUTC(),
                           new Random(1)),
-                      ArteryTransport.NODE_ACTOR_NAME);
+                      NodeAddress.NODE_ACTOR_NAME);
                   return Behaviors.ignore();
                 }),
-            ArteryTransport.SYSTEM_NAME,
+            NodeAddress.SYSTEM_NAME,
             ClientConfig.forHost("127.0.0.1"));
     int port = node.address().getPort().orElseThrow();
     node.tell(new ClusterConfig(1, new Endpoint("127.0.0.1", port), List.of()));

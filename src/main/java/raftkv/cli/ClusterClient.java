@@ -1,9 +1,9 @@
 package raftkv.cli;
 
-import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.client.ClientActor.ClusterStatus;
 
 /**
  * What {@code kv_client} asks of the cluster, one request at a time. The real one is {@link

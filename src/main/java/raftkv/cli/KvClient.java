@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,11 +23,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
-import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.common.Endpoint;
+import picocli.CommandLine;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.common.Endpoint;
 
 /**
  * {@code kv_client}: one command against the cluster (or a {@code shell} of them), printed as text

@@ -28,16 +28,17 @@ import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
+import raftkv.api.NodeAddress;
 import raftkv.check.CheckHistory;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.storage.RocksDbStorage;
 import raftkv.storage.StorageException;
 
@@ -170,7 +171,7 @@ public final class KvStore {
     log.info(
         "Starting node [n{}] at [{}], peers {}, data [{}]; election timeout [{}..{}) ms, heartbeat [{}] ms, pre-vote [{}], check-quorum [{}]",
         cluster.selfId(),
-        ArteryTransport.nodePath(cluster.self()),
+        NodeAddress.nodePath(cluster.self()),
         cluster.peers(),
         dir.toAbsolutePath().normalize(),
         settings.electionTimeoutMin().toMillis(),
@@ -188,7 +189,7 @@ public final class KvStore {
                   sys ->
                       RaftNode.create(
                           cluster, settings, storage, new ArteryTransport(sys), Clock.systemUTC(), new Random())),
-              ArteryTransport.SYSTEM_NAME,
+              NodeAddress.SYSTEM_NAME,
               config);
     } catch (RuntimeException e) {
       storage.close();

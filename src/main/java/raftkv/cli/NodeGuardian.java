@@ -1,6 +1,5 @@
 package raftkv.cli;
 
-import raftkv.common.NodeMessage;
 import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
@@ -17,7 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import raftkv.raft.ArteryTransport;
+import raftkv.api.NodeAddress;
+import raftkv.common.NodeMessage;
 import raftkv.raft.RaftNode;
 import raftkv.storage.StorageException;
 
@@ -67,7 +67,7 @@ public final class NodeGuardian {
               ActorRef<NodeMessage> ref =
                   ctx.spawn(
                       supervised(node.apply(ctx.getSystem())),
-                      ArteryTransport.NODE_ACTOR_NAME,
+                      NodeAddress.NODE_ACTOR_NAME,
                       DispatcherSelector.fromConfig(STORAGE_DISPATCHER));
               ctx.watch(ref);
               return running(ctx, ref);

@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.client.ClientActor.NodeView;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor.NodeView;
 
 /**
  * How {@code kv_client} prints results: one JSON line each with {@code --json}, or text for people.

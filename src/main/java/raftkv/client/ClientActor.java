@@ -1,7 +1,5 @@
 package raftkv.client;
 
-import raftkv.api.ClientProtocol;
-
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
@@ -19,11 +17,12 @@ import java.util.function.Function;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
+import raftkv.api.ClientProtocol;
 import raftkv.api.Limits;
+import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.raft.ArteryTransport;
+import raftkv.common.Endpoint;
 
 /**
  * The client side of {@link ClientProtocol}: performs one request at a time against the cluster and
@@ -308,7 +307,7 @@ public final class ClientActor {
     currentTag = tag;
     ActorRef<Reply> replyTo = inbox(reply -> new GotReply(tag, reply));
     context.getLog().debug("Attempt [{}] at [{}]", tag - job.firstTag() + 1, node);
-    ArteryTransport.select(classic, node)
+    NodeAddress.select(classic, node)
         .tell(job.message().apply(replyTo), akka.actor.ActorRef.noSender());
     Duration perAttempt =
         heardFromAny ? attemptTimeout : max(attemptTimeout, FIRST_CONTACT_TIMEOUT);
@@ -355,7 +354,7 @@ public final class ClientActor {
     for (int i = 0; i < asked.size(); i++) {
       long tag = first + i;
       ActorRef<NodeStatus> replyTo = inbox(s -> new GotStatus(tag, s));
-      ArteryTransport.select(classic, asked.get(i))
+      NodeAddress.select(classic, asked.get(i))
           .tell(new ClientProtocol.GetStatus(replyTo), akka.actor.ActorRef.noSender());
     }
     timers.startSingleTimer(STATUS_TIMER, StatusDeadline.INSTANCE, timeout);

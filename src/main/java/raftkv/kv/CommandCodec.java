@@ -1,8 +1,5 @@
 package raftkv.kv;
 
-import raftkv.api.Op;
-import raftkv.api.Limits;
-
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -10,6 +7,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import raftkv.api.Limits;
+import raftkv.api.Op;
 
 /**
  * The binary form of a {@link KvCommand}: the data of a COMMAND log entry, stored on disk and sent

@@ -1,14 +1,13 @@
 package raftkv.kv;
 
-import raftkv.api.Result;
-import raftkv.api.ErrorCode;
-import raftkv.api.Op;
-import raftkv.api.Limits;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 /**
  * The replicated state machine: the key-value map and the client sessions. Pure and deterministic:

@@ -1,9 +1,5 @@
 package raftkv.kv;
 
-import raftkv.api.Result;
-import raftkv.api.ErrorCode;
-import raftkv.api.Limits;
-
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -13,6 +9,9 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
+import raftkv.api.Result;
 
 /**
  * The client sessions (Raft dissertation §6.3) that make writes exactly-once: replicated state,

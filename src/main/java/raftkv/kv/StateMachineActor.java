@@ -1,25 +1,24 @@
 package raftkv.kv;
 
-import raftkv.api.Result;
-import raftkv.api.ErrorCode;
-
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.Comparator;
-import akka.actor.typed.javadsl.TimerScheduler;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ErrorCode;
+import raftkv.api.Result;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.storage.EntryType;

@@ -1,15 +1,14 @@
 package raftkv.raft;
 
-import raftkv.raft.core.Rpc;
-
 import akka.actor.ActorRef;
-import akka.actor.ActorSelection;
 import akka.actor.ExtendedActorSystem;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import raftkv.api.NodeAddress;
 import raftkv.common.Endpoint;
+import raftkv.raft.core.Rpc;
 
 /**
  * Sends peer messages over Akka Artery to the node actor at a fixed path on each peer. Each peer's
@@ -20,11 +19,6 @@ import raftkv.common.Endpoint;
  * per send, which wraps every message and walks the path again on the receiving side.
  */
 public final class ArteryTransport implements Transport {
-  /** The ActorSystem name every node and client uses. */
-  public static final String SYSTEM_NAME = "raftkv";
-  /** The name of the node actor under {@code /user}. */
-  public static final String NODE_ACTOR_NAME = "raft";
-
   private final ExtendedActorSystem classic;
   private final Map<Endpoint, ActorRef> refs = new ConcurrentHashMap<>();
 
@@ -32,19 +26,9 @@ public final class ArteryTransport implements Transport {
     this.classic = (ExtendedActorSystem) Adapter.toClassic(system);
   }
 
-  /** The actor path of the node listening at {@code e}. */
-  public static String nodePath(Endpoint e) {
-    return "akka://" + SYSTEM_NAME + "@" + e.host() + ":" + e.port() + "/user/" + NODE_ACTOR_NAME;
-  }
-
-  /** A selection of the node at {@code e}; resolve one per send. */
-  public static ActorSelection select(akka.actor.ActorSystem classic, Endpoint e) {
-    return classic.actorSelection(nodePath(e));
-  }
-
   @Override
   public void send(Endpoint to, Rpc.PeerMessage message) {
-    refs.computeIfAbsent(to, e -> classic.provider().resolveActorRef(nodePath(e)))
+    refs.computeIfAbsent(to, e -> classic.provider().resolveActorRef(NodeAddress.nodePath(e)))
         .tell(message, ActorRef.noSender());
   }
 }

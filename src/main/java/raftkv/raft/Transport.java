@@ -1,8 +1,7 @@
 package raftkv.raft;
 
-import raftkv.raft.core.Rpc;
-
 import raftkv.common.Endpoint;
+import raftkv.raft.core.Rpc;
 
 /**
  * How a node reaches its peers. Fire-and-forget, like the network: a message may be lost, delayed,

@@ -3,12 +3,12 @@ package raftkv.check;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import raftkv.api.Op;
+import raftkv.api.Result;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
 import raftkv.kv.KvCommand;
 import raftkv.kv.KvStateMachine;
-import raftkv.api.Op;
-import raftkv.api.Result;
 
 /**
  * Linearizable histories by construction: the operations run one by one on a real {@link

@@ -16,14 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.client.ClientActor.NodeView;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
-import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor.NodeView;
+import raftkv.common.Endpoint;
 
 /** The CLI without a cluster: parsing, sessions, output shapes and exit codes. */
 class KvClientTest {

@@ -1,6 +1,5 @@
 package raftkv.cli;
 
-import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.Done;
@@ -15,6 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import raftkv.common.NodeMessage;
 import raftkv.raft.RaftNode;
 import raftkv.storage.StorageException;
 import raftkv.testkit.TestConfig;

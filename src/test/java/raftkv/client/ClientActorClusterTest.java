@@ -15,15 +15,15 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import raftkv.client.ClientActor.ClusterStatus;
-import raftkv.client.ClientActor.NodeView;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
-import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
+import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.raft.ArteryTransport;
+import raftkv.client.ClientActor.ClusterStatus;
+import raftkv.client.ClientActor.NodeView;
+import raftkv.common.Endpoint;
 import raftkv.testkit.RemoteCluster;
 
 /**
@@ -43,7 +43,7 @@ class ClientActorClusterTest {
   @BeforeAll
   static void startCluster() {
     cluster = RemoteCluster.start(3, 42);
-    kit = ActorTestKit.create(ArteryTransport.SYSTEM_NAME, RemoteCluster.remoteConfig(0));
+    kit = ActorTestKit.create(NodeAddress.SYSTEM_NAME, RemoteCluster.remoteConfig(0));
     client = kit.spawn(ClientActor.create(cluster.endpoints(), TIMEOUT), "client");
     awaitLeader();
   }

@@ -1,6 +1,5 @@
 package raftkv.it;
 
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
@@ -12,12 +11,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
+import raftkv.api.ClientProtocol;
+import raftkv.api.NodeAddress;
 import raftkv.api.Op;
-import raftkv.raft.ArteryTransport;
+import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 import raftkv.raft.RaftNode;
 
 /**
@@ -32,7 +32,7 @@ public final class RemoteTestClient implements AutoCloseable {
     this.system =
         ActorSystem.create(
             Behaviors.empty(),
-            ArteryTransport.SYSTEM_NAME,
+            NodeAddress.SYSTEM_NAME,
             ConfigFactory.parseString(
                     "akka.remote.artery.canonical.port = 0\nakka.loglevel = WARNING\n"
                         + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
@@ -44,7 +44,7 @@ public final class RemoteTestClient implements AutoCloseable {
   private <T> Optional<T> ask(Endpoint node, Function<ActorRef<T>, NodeMessage> request, Duration timeout) {
     try {
       akka.actor.ActorRef classic =
-          ArteryTransport.select(Adapter.toClassic(system), node)
+          NodeAddress.select(Adapter.toClassic(system), node)
               .resolveOne(timeout)
               .toCompletableFuture()
               .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);

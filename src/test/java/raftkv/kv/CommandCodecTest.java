@@ -1,8 +1,5 @@
 package raftkv.kv;
 
-import raftkv.api.Op;
-import raftkv.api.Limits;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +7,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import raftkv.api.Limits;
+import raftkv.api.Op;
 
 class CommandCodecTest {
 

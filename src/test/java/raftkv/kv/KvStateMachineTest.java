@@ -1,10 +1,5 @@
 package raftkv.kv;
 
-import raftkv.api.Result;
-import raftkv.api.ErrorCode;
-import raftkv.api.Op;
-import raftkv.api.Limits;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
+import raftkv.api.Op;
+import raftkv.api.Result;
 
 class KvStateMachineTest {
 

@@ -1,14 +1,13 @@
 package raftkv.kv;
 
-import raftkv.api.Result;
-import raftkv.api.ErrorCode;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
-import raftkv.kv.SessionTable.Decision;
+import raftkv.api.ErrorCode;
+import raftkv.api.Result;
 import raftkv.kv.SessionTable.Decision.Verdict;
+import raftkv.kv.SessionTable.Decision;
 
 class SessionTableTest {
 

@@ -1,8 +1,5 @@
 package raftkv.raft;
 
-import raftkv.raft.core.ElectionTimeouts;
-import raftkv.raft.core.Rpc;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -15,9 +12,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import raftkv.raft.core.ElectionTimeouts;
 import raftkv.raft.core.Rpc.PreVote;
 import raftkv.raft.core.Rpc.PreVoteReply;
 import raftkv.raft.core.Rpc.RequestVote;
+import raftkv.raft.core.Rpc;
 import raftkv.testkit.SingleNode;
 import raftkv.testkit.TestConfig;
 

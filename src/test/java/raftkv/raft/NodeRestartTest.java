@@ -1,7 +1,5 @@
 package raftkv.raft;
 
-import raftkv.raft.core.ClusterConfig;
-import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -17,11 +15,13 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
-import raftkv.common.RaftSettings;
+import raftkv.api.ClientProtocol;
 import raftkv.api.Op;
+import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
+import raftkv.common.RaftSettings;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.storage.RaftStorage;

@@ -1,7 +1,5 @@
 package raftkv.raft;
 
-import raftkv.raft.core.Rpc;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static raftkv.testkit.SingleNode.N2;
 
@@ -16,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import raftkv.common.RaftSettings;
+import raftkv.raft.core.Rpc;
 import raftkv.storage.InMemoryStorage;
 import raftkv.testkit.SingleNode;
 import raftkv.testkit.TestConfig;

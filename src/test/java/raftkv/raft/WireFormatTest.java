@@ -1,7 +1,5 @@
 package raftkv.raft;
 
-import raftkv.raft.core.Rpc;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -26,16 +24,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.PeerStatus;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.CborSerializable;
-import raftkv.common.Endpoint;
+import raftkv.api.ClientProtocol;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.common.CborSerializable;
+import raftkv.common.Endpoint;
 import raftkv.raft.core.Rpc.AppendEntries;
 import raftkv.raft.core.Rpc.AppendEntriesReply;
 import raftkv.raft.core.Rpc.PreVote;
@@ -44,6 +42,7 @@ import raftkv.raft.core.Rpc.ReadIndexReply;
 import raftkv.raft.core.Rpc.ReadIndexRequest;
 import raftkv.raft.core.Rpc.RequestVote;
 import raftkv.raft.core.Rpc.RequestVoteReply;
+import raftkv.raft.core.Rpc;
 import raftkv.storage.EntryType;
 import raftkv.storage.LogEntry;
 

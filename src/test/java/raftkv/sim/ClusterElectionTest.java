@@ -11,9 +11,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.api.ClientProtocol.NodeStatus;
 
 /** Elections in clusters of 3 and 5 over a network the test controls, on virtual time. */
 class ClusterElectionTest {

@@ -1,7 +1,5 @@
 package raftkv.sim;
 
-import raftkv.raft.core.Rpc;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -16,10 +14,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
+import raftkv.common.Endpoint;
 import raftkv.raft.RaftNode;
+import raftkv.raft.core.Rpc;
 import raftkv.storage.LogEntry;
 
 /** Replication, commit and recovery in clusters of 3 and 5 over a controlled network. */

@@ -1,6 +1,5 @@
 package raftkv.sim;
 
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
@@ -12,16 +11,17 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
 import java.util.Random;
-import raftkv.check.Operation.Kind;
-import raftkv.check.Operation.Outcome;
-import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
+import raftkv.api.ClientProtocol;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.check.Operation.Kind;
+import raftkv.check.Operation.Outcome;
 import raftkv.client.RetryPolicy;
+import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 
 /**
  * A simulated client: one operation at a time, as a real client does it, with the one client

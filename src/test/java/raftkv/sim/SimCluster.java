@@ -1,8 +1,5 @@
 package raftkv.sim;
 
-import raftkv.raft.core.Rpc;
-
-import raftkv.common.NodeMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -19,29 +16,31 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
-import raftkv.api.ClientProtocol;
+import java.util.concurrent.atomic.AtomicReference;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
-import raftkv.common.Endpoint;
-import raftkv.common.RaftSettings;
+import raftkv.api.ClientProtocol;
 import raftkv.api.Op;
-import raftkv.raft.core.ClusterConfig;
+import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
+import raftkv.common.RaftSettings;
 import raftkv.raft.RaftNode;
-import raftkv.storage.StorageException;
+import raftkv.raft.core.ClusterConfig;
+import raftkv.raft.core.Rpc;
 import raftkv.storage.LogEntry;
+import raftkv.storage.StorageException;
 import raftkv.testkit.DeterministicExecutor;
-import raftkv.testkit.TestConfig;
 import raftkv.testkit.TestClock;
+import raftkv.testkit.TestConfig;
 import raftkv.testkit.VirtualTimeScheduler;
 
 /**

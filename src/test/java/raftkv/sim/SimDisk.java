@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 import raftkv.common.Endpoint;
 import raftkv.storage.InMemoryLog;
-import raftkv.storage.LogEntry;
 import raftkv.storage.InMemoryStorage;
+import raftkv.storage.LogEntry;
 import raftkv.storage.StorageException;
 
 /**

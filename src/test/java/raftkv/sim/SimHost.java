@@ -1,6 +1,5 @@
 package raftkv.sim;
 
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.ChildFailed;
@@ -12,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicReference;
+import raftkv.common.NodeMessage;
 import raftkv.raft.RaftNode;
 
 /**

@@ -1,8 +1,5 @@
 package raftkv.sim;
 
-import raftkv.raft.core.Rpc;
-
-import raftkv.common.NodeMessage;
 import akka.actor.typed.ActorRef;
 import java.time.Duration;
 import java.util.Collection;
@@ -16,8 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 import raftkv.raft.RaftNode;
 import raftkv.raft.Transport;
+import raftkv.raft.core.Rpc;
 import raftkv.testkit.VirtualTimeScheduler;
 import scala.concurrent.duration.FiniteDuration;
 

@@ -3,8 +3,8 @@ package raftkv.sim;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
-import raftkv.check.Operation.Kind;
 import raftkv.api.Result;
+import raftkv.check.Operation.Kind;
 
 /**
  * What a simulated client asks for, drawn from its seeded random: reads, puts, deletes and

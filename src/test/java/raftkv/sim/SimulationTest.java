@@ -6,9 +6,9 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import raftkv.api.ClientProtocol.Consistency;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import raftkv.api.ClientProtocol.Consistency;
 
 /**
  * The deterministic simulation on a fixed set of seeds: 3-node and 5-node clusters under every kind

@@ -1,13 +1,12 @@
 package raftkv.testkit;
 
-import raftkv.raft.core.Rpc;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import raftkv.common.Endpoint;
 import raftkv.raft.RaftNode;
 import raftkv.raft.Transport;
+import raftkv.raft.core.Rpc;
 
 /**
  * A transport that delivers nothing: every message a node sends is kept for the test, with whatever

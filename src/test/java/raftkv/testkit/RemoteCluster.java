@@ -11,11 +11,12 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import raftkv.api.NodeAddress;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.raft.ArteryTransport;
-import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.storage.InMemoryStorage;
 
 /**
@@ -54,7 +55,7 @@ public final class RemoteCluster implements AutoCloseable {
       Config config = overrides.withFallback(remoteConfig(port)).resolve();
       ActorSystem<ClusterConfig> system =
           ActorSystem.create(
-              node(config, seed + c.systems.size()), ArteryTransport.SYSTEM_NAME, config);
+              node(config, seed + c.systems.size()), NodeAddress.SYSTEM_NAME, config);
       c.systems.add(system);
       c.endpoints.add(
           new Endpoint("127.0.0.1", system.address().getPort().orElseThrow()));
@@ -83,7 +84,7 @@ public final class RemoteCluster implements AutoCloseable {
                   new ArteryTransport(ctx.getSystem()),
                   Clock.systemUTC(),
                   new Random(seed)),
-              ArteryTransport.NODE_ACTOR_NAME);
+              NodeAddress.NODE_ACTOR_NAME);
           return Behaviors.ignore();
         });
   }

@@ -1,8 +1,5 @@
 package raftkv.testkit;
 
-import raftkv.raft.core.Rpc;
-
-import raftkv.common.NodeMessage;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -16,11 +13,13 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import raftkv.api.ClientProtocol;
 import raftkv.common.Endpoint;
+import raftkv.common.NodeMessage;
 import raftkv.common.RaftSettings;
-import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.RaftNode;
+import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.core.Rpc.AppendEntries;
 import raftkv.raft.core.Rpc.PeerMessage;
+import raftkv.raft.core.Rpc;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.CapturingTransport.Sent;
