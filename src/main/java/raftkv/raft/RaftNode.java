@@ -139,8 +139,6 @@ public final class RaftNode {
   private final ActorRef<StateMachineActor.Command> stateMachine;
   private final ApplyWindow applied;
   private final ActorRef<StateMachineActor.Applied> appliedAdapter;
-  /** The state the last step ended in (start-up only reads it). */
-  private RaftState current;
 
   /**
    * The node's behavior. {@code random} draws election timeouts and the run's incarnation, and
@@ -226,8 +224,8 @@ public final class RaftNode {
     timers.startTimerWithFixedDelay(KEEPALIVE_TIMER, new Timer(Tick.KEEPALIVE), KEEPALIVE_INTERVAL);
     Step first = core.start(storage.currentTerm(), storage.votedFor(), storage.commitHint());
     // Entries committed before the restart are applied from the start, without a leader.
-    execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first);
-    return behaviorFor(current);
+    return behaviorFor(
+        execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -343,7 +341,6 @@ public final class RaftNode {
       context.getSystem().eventStream().tell(new EventStream.Publish<>(
           new RoleChanged(cluster.selfId(), cluster.self(), s.role().name(), s.term())));
     }
-    current = s;
     return fx.next() == null ? s : execute(s, core.step(s, fx.next()));
   }
 

@@ -1,6 +1,7 @@
 package raftkv.raft.core;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +41,11 @@ public record LeaderState(
   /** A read that may be served at {@code readIndex} once round {@code round} is acknowledged. */
   public record PendingRead(ReadWaiter waiter, long readIndex, long round) {}
 
+  /**
+   * The progress map is taken as it is: it is copied once where it changes ({@link #initial},
+   * {@link #withProgress}, {@link #withAllProgress}), not on every change of the other fields.
+   */
   public LeaderState {
-    progress = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(progress));
     readsBeforeCommit = List.copyOf(readsBeforeCommit);
     readsNeedingRound = List.copyOf(readsNeedingRound);
     readsAwaitingQuorum = List.copyOf(readsAwaitingQuorum);
@@ -52,18 +56,18 @@ public record LeaderState(
     for (Endpoint e : peers) {
       p.put(e, Progress.initial(nextIndex));
     }
-    return new LeaderState(p, selfMatch, false, false, 0, 0, List.of(), List.of(), List.of());
+    return new LeaderState(Collections.unmodifiableMap(p), selfMatch, false, false, 0, 0, List.of(), List.of(), List.of());
   }
 
   LeaderState withProgress(Endpoint peer, Progress p) {
     Map<Endpoint, Progress> m = new LinkedHashMap<>(progress);
     m.put(peer, p);
-    return new LeaderState(m, selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
+    return new LeaderState(Collections.unmodifiableMap(m), selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
         readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   LeaderState withAllProgress(Map<Endpoint, Progress> m) {
-    return new LeaderState(m, selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
+    return new LeaderState(frozen(m), selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
         readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
@@ -87,6 +91,10 @@ public record LeaderState(
       List<PendingRead> awaiting) {
     return new LeaderState(progress, selfMatch, flushScheduled, committed, newRound, lastTimestamp,
         before, needing, awaiting);
+  }
+
+  private static Map<Endpoint, Progress> frozen(Map<Endpoint, Progress> m) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(m));
   }
 
   /** Every read still waiting, in no particular order (to fail them when leadership ends). */
