@@ -138,6 +138,8 @@ public final class RaftNode {
   private final RaftCore core;
   private final ActorRef<StateMachineActor.Command> stateMachine;
   private final ApplyWindow applied;
+  /** The state the node is in: the behaviors, one per role, read it and {@link #step} replaces it. */
+  private RaftState state;
   private final ActorRef<StateMachineActor.Applied> appliedAdapter;
 
   /**
@@ -224,57 +226,57 @@ public final class RaftNode {
     timers.startTimerWithFixedDelay(KEEPALIVE_TIMER, new Timer(Tick.KEEPALIVE), KEEPALIVE_INTERVAL);
     Step first = core.start(storage.currentTerm(), storage.votedFor(), storage.commitHint());
     // Entries committed before the restart are applied from the start, without a leader.
-    return behaviorFor(
-        execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first));
+    state = execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first);
+    return behaviorFor(state);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Behaviors: one per role, each taking the ticks its role acts on
 
-  private Behavior<Command> follower(RaftState s) {
-    return common(s)
+  private Behavior<Command> follower() {
+    return common()
         .onMessage(Timer.class, t -> t.tick() == Tick.ELECTION || t.tick() == Tick.LEADER_QUIET || t.tick() == Tick.KEEPALIVE,
-            t -> step(s, t.tick()))
+            t -> step(t.tick()))
         .onMessage(Timer.class, t -> Behaviors.same()) // a former role's tick
         .build();
   }
 
-  private Behavior<Command> candidate(RaftState s) {
-    return common(s)
+  private Behavior<Command> candidate() {
+    return common()
         .onMessage(Timer.class, t -> t.tick() == Tick.ELECTION || t.tick() == Tick.KEEPALIVE,
-            t -> step(s, t.tick()))
+            t -> step(t.tick()))
         .onMessage(Timer.class, t -> Behaviors.same())
         .build();
   }
 
-  private Behavior<Command> leader(RaftState s) {
-    return common(s)
+  private Behavior<Command> leader() {
+    return common()
         .onMessage(Timer.class, t -> t.tick() == Tick.HEARTBEAT || t.tick() == Tick.CHECK_QUORUM || t.tick() == Tick.FLUSH,
-            t -> step(s, t.tick()))
+            t -> step(t.tick()))
         .onMessage(Timer.class, t -> Behaviors.same())
         .build();
   }
 
-  private BehaviorBuilder<Command> common(RaftState s) {
+  private BehaviorBuilder<Command> common() {
     return Behaviors.receive(Command.class)
         .onSignal(Terminated.class, this::onStateMachineStopped)
-        .onMessage(FromPeer.class, m -> step(s, m.message()))
-        .onMessage(FromClient.class, m -> onClient(s, m.request()))
+        .onMessage(FromPeer.class, m -> step(m.message()))
+        .onMessage(FromClient.class, m -> onClient(state, m.request()))
         .onMessage(Applied.class, m -> {
           applied.acknowledged(m.index());
-          pumpApply(s.node().commitIndex());
+          pumpApply(state.node().commitIndex());
           return Behaviors.same();
         });
   }
 
   private Behavior<Command> behaviorFor(RaftState s) {
     if (s.role() instanceof Role.Leader) {
-      return leader(s);
+      return leader();
     }
     if (s.role() instanceof Role.Candidate) {
-      return candidate(s);
+      return candidate();
     }
-    return follower(s);
+    return follower();
   }
 
   /**
@@ -288,10 +290,11 @@ public final class RaftNode {
   // ---------------------------------------------------------------------------------------------
   // Running the core: decide, then persist, send, answer, become
 
-  private Behavior<Command> step(RaftState s, Input in) {
-    RaftState end = execute(s, core.step(s, in));
-    // The core hands back the very same state when nothing changed.
-    return end == s ? Behaviors.same() : behaviorFor(end);
+  private Behavior<Command> step(Input in) {
+    RaftState before = state;
+    state = execute(before, core.step(before, in));
+    // A behavior per role, not per state: most steps change the state, few change the role.
+    return state.role().getClass() == before.role().getClass() ? Behaviors.same() : behaviorFor(state);
   }
 
   /**
@@ -396,7 +399,7 @@ public final class RaftNode {
         w.replyTo().tell(Reply.of(refused.get()));
         return Behaviors.same();
       }
-      return step(s, new Input.Propose(new WriteProposal(w), new ClientCaller(w.replyTo(), null)));
+      return step(new Input.Propose(new WriteProposal(w), new ClientCaller(w.replyTo(), null)));
     }
     if (request instanceof ClientProtocol.Register g) {
       Optional<Result> refused = Limits.checkClientId(g.clientId());
@@ -404,7 +407,7 @@ public final class RaftNode {
         g.replyTo().tell(Reply.of(refused.get()));
         return Behaviors.same();
       }
-      return step(s, new Input.Propose(new RegisterProposal(g), new ClientCaller(g.replyTo(), null)));
+      return step(new Input.Propose(new RegisterProposal(g), new ClientCaller(g.replyTo(), null)));
     }
     if (request instanceof ClientProtocol.Read r) {
       Optional<Result> refused = Limits.checkKey(r.key());
@@ -416,7 +419,7 @@ public final class RaftNode {
         stateMachine.tell(new StateMachineActor.Read(r.key(), 0, r.replyTo()));
         return Behaviors.same();
       }
-      return step(s, new Input.Read(new ClientCaller(r.replyTo(), r.key())));
+      return step(new Input.Read(new ClientCaller(r.replyTo(), r.key())));
     }
     onStatus(s, (ClientProtocol.GetStatus) request);
     return Behaviors.same();
