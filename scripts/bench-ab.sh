@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench-ab.sh: compares two commits on this machine, runs interleaved (A, B, A, B, ...), so that a
+# bench-ab.sh: compares two commits on this machine, runs interleaved (A, B, B, A, ...), so that a
 # change in the machine's load shifts both alike; prints each figure's median for A and B and the
 # ratio B/A. One before/after pair of full runs is not enough on a 2-core machine: the same
 # commit's 64-outstanding throughput varies by 15% from one run to the next.
