@@ -22,14 +22,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine;
 import raftkv.check.HistoryFile;
+import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.check.Operation;
 
 /**
  * The driver of {@code scripts/chaos.sh}: inside the network namespaces the script made, it starts

@@ -5,9 +5,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.check.Operation;
 
 /** The figures a run reports, computed from its history and its faults. Pure. */
 final class Summary {

@@ -7,9 +7,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.check.Operation;
 
 /**
  * One client's operations: a seeded mix of linearizable get, put, cas, incr and delete over a few

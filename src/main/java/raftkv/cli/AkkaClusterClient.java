@@ -21,8 +21,8 @@ import raftkv.api.ErrorCode;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
-import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor;
+import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientConfig;
 import raftkv.common.Endpoint;
 

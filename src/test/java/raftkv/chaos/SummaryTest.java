@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.check.Operation;
 
 class SummaryTest {
 

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import raftkv.check.Operation;
 import raftkv.check.Operation.Kind;
 import raftkv.check.Operation.Outcome;
-import raftkv.check.Operation;
 
 class WorkloadTest {
 

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 import raftkv.api.ErrorCode;
 import raftkv.api.Result;
-import raftkv.kv.SessionTable.Decision.Verdict;
 import raftkv.kv.SessionTable.Decision;
+import raftkv.kv.SessionTable.Decision.Verdict;
 
 class SessionTableTest {
 

@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import raftkv.raft.core.ElectionTimeouts;
+import raftkv.raft.core.Rpc;
 import raftkv.raft.core.Rpc.PreVote;
 import raftkv.raft.core.Rpc.PreVoteReply;
 import raftkv.raft.core.Rpc.RequestVote;
-import raftkv.raft.core.Rpc;
 import raftkv.testkit.SingleNode;
 import raftkv.testkit.TestConfig;
 

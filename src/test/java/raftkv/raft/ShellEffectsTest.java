@@ -18,8 +18,8 @@ import raftkv.storage.EntryType;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.CapturingTransport.Sent;
-import raftkv.testkit.SingleNode.Durable;
 import raftkv.testkit.SingleNode;
+import raftkv.testkit.SingleNode.Durable;
 import raftkv.testkit.TestConfig;
 
 /**

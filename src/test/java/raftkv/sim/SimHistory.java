@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import raftkv.check.Operation.Outcome;
 import raftkv.check.Operation;
+import raftkv.check.Operation.Outcome;
 import raftkv.testkit.VirtualTimeScheduler;
 
 /**
