@@ -5,7 +5,7 @@ import raftkv.storage.EntryType;
 /** What the core reacts to: a peer's message, a tick of a timer, a client's request, a sync done. */
 public sealed interface Input permits Rpc.PeerMessage, Input.Tick, Input.Propose, Input.Read, Input.Synced {
 
-  /** Timer ticks, and the one-off {@link #BROADCAST} a new leader runs at once. */
+  /** Timer ticks, and the follow-ups {@link #REPLICATE} and {@link #BROADCAST} a step runs at once. */
   enum Tick implements Input {
     /** The election timer fired: no leader heard for a whole randomized timeout (§5.2). */
     ELECTION,
@@ -15,6 +15,8 @@ public sealed interface Input permits Rpc.PeerMessage, Input.Tick, Input.Propose
     CHECK_QUORUM,
     /** Queued behind the requests in the mailbox: they all share one sync and one send. */
     FLUSH,
+    /** The flush's second half, run right after its first wrote the new entries: send them. */
+    REPLICATE,
     /** A new leader tells every follower at once, not a heartbeat later. */
     BROADCAST,
     /** Keeps idle connections to peers open. */

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import raftkv.common.Endpoint;
+import raftkv.storage.LogEntry;
 
 /**
  * What only a leader keeps, for one term: a {@link Progress} per follower, how far its own log is
@@ -16,6 +17,7 @@ import raftkv.common.Endpoint;
  * @param committedInTerm an entry of this term committed: only then is commitIndex a read index
  * @param round the heartbeat round every AppendEntries carries; raised for each batch of reads
  * @param lastTimestamp the latest time given to a command: logged time never runs backwards here
+ * @param unflushed proposals not yet written to the log: the next flush writes them in one batch
  * @param readsBeforeCommit reads that came before an entry of this term committed
  * @param readsNeedingRound reads waiting for the next round to start
  * @param readsAwaitingQuorum reads whose round was sent, oldest round first
@@ -27,6 +29,7 @@ public record LeaderState(
     boolean committedInTerm,
     long round,
     long lastTimestamp,
+    Chain<LogEntry> unflushed,
     List<ReadWaiter> readsBeforeCommit,
     List<PendingRead> readsNeedingRound,
     List<PendingRead> readsAwaitingQuorum) {
@@ -56,41 +59,49 @@ public record LeaderState(
     for (Endpoint e : peers) {
       p.put(e, Progress.initial(nextIndex));
     }
-    return new LeaderState(Collections.unmodifiableMap(p), selfMatch, false, false, 0, 0, List.of(), List.of(), List.of());
+    return new LeaderState(Collections.unmodifiableMap(p), selfMatch, false, false, 0, 0, Chain.empty(), List.of(),
+        List.of(), List.of());
   }
 
   LeaderState withProgress(Endpoint peer, Progress p) {
     Map<Endpoint, Progress> m = new LinkedHashMap<>(progress);
     m.put(peer, p);
     return new LeaderState(Collections.unmodifiableMap(m), selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
-        readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
+        unflushed, readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   LeaderState withAllProgress(Map<Endpoint, Progress> m) {
     return new LeaderState(frozen(m), selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
-        readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
+        unflushed, readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   LeaderState withSelfMatch(long index) {
     return new LeaderState(progress, Math.max(selfMatch, index), flushScheduled, committedInTerm, round,
-        lastTimestamp, readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
+        lastTimestamp, unflushed, readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   LeaderState withFlushScheduled(boolean on) {
     return new LeaderState(progress, selfMatch, on, committedInTerm, round, lastTimestamp,
-        readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
-  }
-
-  LeaderState withTimestamp(long t) {
-    return new LeaderState(progress, selfMatch, flushScheduled, committedInTerm, round, t,
-        readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
+        unflushed, readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   LeaderState withReads(
       boolean committed, long newRound, List<ReadWaiter> before, List<PendingRead> needing,
       List<PendingRead> awaiting) {
     return new LeaderState(progress, selfMatch, flushScheduled, committed, newRound, lastTimestamp,
-        before, needing, awaiting);
+        unflushed, before, needing, awaiting);
+  }
+
+  /** With {@code entry} proposed after the unflushed ones, at the time it was stamped with. */
+  LeaderState withProposed(LogEntry entry, long timestamp) {
+    return new LeaderState(progress, selfMatch, flushScheduled, committedInTerm, round, timestamp,
+        unflushed.add(entry), readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
+  }
+
+  /** Nothing left to write: the unflushed proposals are in the log now. */
+  LeaderState withUnflushedWritten() {
+    return new LeaderState(progress, selfMatch, flushScheduled, committedInTerm, round, lastTimestamp,
+        Chain.empty(), readsBeforeCommit, readsNeedingRound, readsAwaitingQuorum);
   }
 
   private static Map<Endpoint, Progress> frozen(Map<Endpoint, Progress> m) {

@@ -55,7 +55,9 @@ final class Leading {
   RaftState onTick(RaftState s, Leader l, Tick t, Effects.Builder fx) {
     switch (t) {
       case FLUSH:
-        return flush(s, l.state().withFlushScheduled(false), false, fx);
+        return writeUnflushed(s, l.state().withFlushScheduled(false), fx);
+      case REPLICATE:
+        return flush(s, l.state(), false, fx);
       case BROADCAST:
         return flush(s, l.state(), true, fx);
       case HEARTBEAT:
@@ -95,10 +97,26 @@ final class Leading {
     LeaderState ls = l.state();
     // Logged time for session expiry: never behind an earlier command of this leadership.
     long ts = Math.max(ls.lastTimestamp(), core.clock.millis());
-    long index = core.log.lastIndex() + 1;
-    fx.append(List.of(new LogEntry(index, s.term(), p.proposal().type(), p.proposal().encode(ts))), false);
+    long index = core.log.lastIndex() + ls.unflushed().size() + 1;
+    LogEntry entry = new LogEntry(index, s.term(), p.proposal().type(), p.proposal().encode(ts));
     fx.client(new AwaitApply(p.caller(), index, s.term()));
-    return s.with(new Leader(scheduleFlush(ls.withTimestamp(ts), fx)));
+    return s.with(new Leader(scheduleFlush(ls.withProposed(entry, ts), fx)));
+  }
+
+  /**
+   * The flush's first half: every proposal since the last flush goes to the log in one write
+   * (unsynced), and the second half ({@code REPLICATE}, run next) sends it. A proposal written as it
+   * came would cost a write each, and a reply arriving in between would send part of a batch.
+   */
+  private RaftState writeUnflushed(RaftState s, LeaderState ls, Effects.Builder fx) {
+    if (ls.unflushed().isEmpty()) {
+      return flush(s, ls, false, fx);
+    }
+    core.logger.debug("Appending [{}..{}] in one write", core.log.lastIndex() + 1,
+        core.log.lastIndex() + ls.unflushed().size());
+    fx.append(ls.unflushed().toList(), false);
+    fx.next(Tick.REPLICATE);
+    return s.with(new Leader(ls.withUnflushedWritten()));
   }
 
   private static LeaderState scheduleFlush(LeaderState ls, Effects.Builder fx) {

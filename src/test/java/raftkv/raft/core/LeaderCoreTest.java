@@ -137,10 +137,39 @@ class LeaderCoreTest {
   }
 
   @Test
+  void proposalsBetweenTwoFlushesAreWrittenOnceAndSentTogether() { // §10.2.1 batching
+    CoreDriver d = leaderWithCommittedNoop(new CoreDriver());
+    d.ackAll(N2, 2, 0);
+    long before = d.storage.lastIndex();
+    List<Effects> steps = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      steps.add(d.deliver(new Input.Propose(new Bytes(new byte[] {(byte) i}), new TestCaller("w" + i))));
+      // A follower's reply between two proposals sends nothing new: the batch is not written yet.
+      steps.add(d.deliver(new AppendEntriesReply(d.state.term(), N3, 3, true, before, 0, 0, 0)));
+      assertThat(d.appendsTo(N3)).as("entries sent before the flush").isEmpty();
+    }
+    assertThat(steps).allSatisfy(fx -> assertThat(fx.append()).isEmpty());
+    assertThat(d.storage.lastIndex()).as("written before the flush").isEqualTo(before);
+
+    d.sent.clear();
+    Effects flush = d.deliver(Input.Tick.FLUSH);
+    assertThat(flush.append()).as("one write for the three").extracting(e -> e.index())
+        .containsExactly(before + 1, before + 2, before + 3);
+    assertThat(d.steps).as("one write per flush").filteredOn(fx -> !fx.append().isEmpty()).hasSize(1);
+    for (var peer : List.of(N2, N3)) {
+      assertThat(d.appendsTo(peer)).singleElement()
+          .satisfies(a -> assertThat(a.entries()).hasSize(3));
+    }
+  }
+
+  @Test
   void aLeaderThatLosesLeadershipTellsWhatWasStored() { // issue 9 anomaly 4
     CoreDriver d = leaderWithCommittedNoop(new CoreDriver());
     d.step(new Input.Propose(new Bytes(new byte[] {1}), new TestCaller("w")));
+    d.flush();
     long stored = d.storage.lastIndex();
+    // Proposed after the last flush: never written, so the state machine answers it not_leader.
+    d.step(new Input.Propose(new Bytes(new byte[] {2}), new TestCaller("w2")));
     d.step(new AppendEntriesReply(d.state.term() + 1, N2, 2, false, 0, 0, 0, 0));
     assertThat(d.takeTold()).anySatisfy(e -> assertThat(e).isEqualTo(
         new Effects.LeadershipLost(stored, null, 0)));
