@@ -77,9 +77,15 @@ public final class Benchmark implements Callable<Integer> {
           + " long, so that a slow answer under load is waited for, not retried.")
   long loadAttemptTimeoutMs;
 
-  @Option(names = "--warmup-ops", defaultValue = "10000", paramLabel = "N",
+  /**
+   * Long enough for the JIT: after 10,000 ops the nodes' C2 compiler threads were still a third of
+   * their CPU through the throughput workloads, so those measured warm-up, not steady state (2026-12-02,
+   * BENCHMARKS.md).
+   */
+  @Option(names = "--warmup-ops", defaultValue = "150000", paramLabel = "N",
       description = "Warm-up before latency and throughput: N puts and N gets with --concurrency"
-          + " outstanding, N/10 sequential each, not recorded (default: ${DEFAULT-VALUE}).")
+          + " outstanding, N/10 sequential each, not recorded (default: ${DEFAULT-VALUE}: the"
+          + " nodes' JIT is still compiling after fewer).")
   int warmupOps;
 
   @Option(names = "--cli", paramLabel = "PATH",
