@@ -77,24 +77,22 @@ public final class HttpApi extends AllDirectives {
 
   Route route() {
     return extractRequest(
-        request ->
-            mapResponse(
-                response -> observed(request, response),
-                () ->
-                    handleExceptions(
-                        exceptions(),
-                        () ->
-                            handleRejections(
-                                rejections(),
-                                () ->
-                                    concat(
-                                        pathPrefix("v1", () -> concat(
-                                            pathPrefix("kv", () -> completeWithFuture(kv(request))),
-                                            path("sessions", () -> post(() -> completeWithFuture(register(request)))),
-                                            path("status", () -> get(() -> completeWithFuture(status()))))),
-                                        path("metrics", () -> get(() -> completeWithFuture(metrics()))),
-                                        path("health", () -> get(() -> completeWithFuture(probe(true)))),
-                                        path("ready", () -> get(() -> completeWithFuture(probe(false))))))))));
+        request -> mapResponse(
+            response -> observed(request, response),
+            () -> handleExceptions(
+                exceptions(),
+                () -> handleRejections(rejections(), () -> routes(request)))));
+  }
+
+  private Route routes(HttpRequest request) {
+    return concat(
+        pathPrefix("v1", () -> concat(
+            pathPrefix("kv", () -> completeWithFuture(kv(request))),
+            path("sessions", () -> post(() -> completeWithFuture(register(request)))),
+            path("status", () -> get(() -> completeWithFuture(status()))))),
+        path("metrics", () -> get(() -> completeWithFuture(metrics()))),
+        path("health", () -> get(() -> completeWithFuture(probe(true)))),
+        path("ready", () -> get(() -> completeWithFuture(probe(false)))));
   }
 
   private HttpResponse observed(HttpRequest request, HttpResponse response) {

@@ -46,7 +46,7 @@ public final class HttpCalls {
   }
 
   public static Answer get(int port, String path) {
-    return send(port, "GET", path, null, Map.of());
+    return send(port, "GET", path, (byte[]) null, Map.of());
   }
 
   public static Answer send(int port, String method, String path, byte[] body, Map<String, String> headers) {
