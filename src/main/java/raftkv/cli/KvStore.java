@@ -170,7 +170,11 @@ public final class KvStore {
     if (checkPort) {
       checkPortFree(cluster.self());
       if (http > 0) {
-        checkPortFree(new Endpoint(host, http));
+        try {
+          checkPortFree(new Endpoint(host, http));
+        } catch (Failure f) {
+          throw new Failure("HTTP " + f.getMessage() + " (--http-port)");
+        }
       }
     }
     Config config = config(cluster.self());
