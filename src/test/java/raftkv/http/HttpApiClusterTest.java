@@ -256,14 +256,14 @@ class HttpApiClusterTest {
     assertThat(value(m, "raftkv_election_timeouts", "counter")).isGreaterThanOrEqualTo(1);
     assertThat(value(m, "raftkv_leader_changes", "counter")).isGreaterThanOrEqualTo(1);
     assertThat(value(m, "raftkv_proposals_committed", "counter")).isGreaterThan(20);
-    assertThat(m.get("raftkv_proposals_failed").type()).isEqualTo("counter");
+    assertThat(m.get("raftkv_proposals_failed_total").type()).isEqualTo("counter");
     PromText.Family lag = m.get("raftkv_follower_match_lag");
     assertThat(lag.samples()).hasSize(2);
     assertThat(lag.samples()).allSatisfy(s -> assertThat(s.labels()).containsKey("peer"));
     assertThat(count(m, "raftkv_log_append_seconds", Map.of("synced", "false"))).isPositive();
     assertThat(count(m, "raftkv_log_sync_seconds", Map.of())).isPositive();
     assertThat(count(m, "raftkv_read_index_seconds", Map.of())).isPositive();
-    assertThat(m).containsKeys("jvm_memory_used_bytes", "jvm_threads_current", "raftkv_http_requests");
+    assertThat(m).containsKeys("jvm_memory_used_bytes", "jvm_threads_current", "raftkv_http_requests_total");
 
     Map<String, PromText.Family> f = PromText.parse(HttpCalls.get(cluster.httpPort(follower()), "/metrics").body());
     assertThat(count(f, "raftkv_log_append_seconds", Map.of("synced", "true"))).isPositive();
@@ -285,6 +285,7 @@ class HttpApiClusterTest {
   @Test
   @Order(9)
   void healthIs503WhileAFollowerIsCutOffFromTheLeader() {
+    int l = leader();
     int f = follower();
     cluster.isolate(f);
     try {
@@ -295,7 +296,7 @@ class HttpApiClusterTest {
       assertThat(sick.json().get("ok").asBoolean()).isFalse();
       assertThat(sick.json().get("reason").asText()).startsWith("no leader known in term");
       assertThat(HttpCalls.get(cluster.httpPort(f), "/ready").status()).isEqualTo(200);
-      assertThat(HttpCalls.get(cluster.httpPort(leader()), "/health").status()).isEqualTo(200);
+      assertThat(HttpCalls.get(cluster.httpPort(l), "/health").status()).isEqualTo(200);
     } finally {
       cluster.heal();
     }
@@ -346,7 +347,8 @@ class HttpApiClusterTest {
   }
 
   private static double value(Map<String, PromText.Family> m, String family, String type) {
-    PromText.Family f = m.get(family);
+    // The text format names a counter's family with its _total, as its sample.
+    PromText.Family f = m.get(type.equals("counter") ? family + "_total" : family);
     assertThat(f).as(family).isNotNull();
     assertThat(f.type()).isEqualTo(type);
     String sample = type.equals("counter") ? family + "_total" : family;
