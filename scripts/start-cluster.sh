@@ -3,7 +3,8 @@
 #
 #   scripts/start-cluster.sh
 #
-# Node N listens on 127.0.0.1:900N, keeps its data in data/node-N and its log in logs/node-N.log;
+# Node N listens on 127.0.0.1:900N (Raft and the Akka client) and 127.0.0.1:1000N (its HTTP API,
+# kvstore's default --http-port: the Raft port + 1000), keeps its data in data/node-N and its log in logs/node-N.log;
 # its PID is in run/node-N.pid. Nodes already running are left alone, so this also restarts the
 # ones that stopped. Builds the jar first if it is missing or older than the sources.
 # Stop the cluster with scripts/stop-cluster.sh.
@@ -29,7 +30,7 @@ for ((i = 1; i <= RAFTKV_NODES; i++)); do
   nohup "$RAFTKV_ROOT/scripts/kvstore" --id "$i" --port "$port" --peers "$(raftkv_peers "$i")" \
     --data-dir "data/node-$i" >>"logs/node-$i.log" 2>&1 </dev/null &
   echo $! >"$(raftkv_pid_file "$i")"
-  echo "started node $i on 127.0.0.1:$port (pid $!, log logs/node-$i.log)"
+  echo "started node $i on 127.0.0.1:$port, HTTP on 127.0.0.1:$((port + 1000)) (pid $!, log logs/node-$i.log)"
 done
 
 echo "waiting for a leader..."

@@ -69,6 +69,11 @@ public final class NodeCluster implements AutoCloseable {
     return new Endpoint(HOST, basePort + id);
   }
 
+  /** Node {@code id}'s HTTP API port: kvstore's default, its Raft port + 1000. */
+  public int httpPort(int id) {
+    return endpoint(id).port() + 1000;
+  }
+
   public List<Endpoint> endpoints() {
     return ids().stream().map(this::endpoint).toList();
   }
@@ -94,14 +99,18 @@ public final class NodeCluster implements AutoCloseable {
   /** Fails, naming the port, if any node's port is taken (a cluster of the user's, say). */
   void checkPortsFree() {
     for (int id : ids()) {
-      Endpoint e = endpoint(id);
-      try (ServerSocket s = new ServerSocket()) {
-        s.bind(new InetSocketAddress(InetAddress.getByName(e.host()), e.port()));
-      } catch (IOException ex) {
-        throw new IllegalStateException(
-            "port " + e.port() + " on " + e.host() + " is not free (" + ex.getMessage()
-                + "); choose other ports with --base-port");
-      }
+      checkPortFree(endpoint(id));
+      checkPortFree(new Endpoint(HOST, httpPort(id)));
+    }
+  }
+
+  private static void checkPortFree(Endpoint e) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(InetAddress.getByName(e.host()), e.port()));
+    } catch (IOException ex) {
+      throw new IllegalStateException(
+          "port " + e.port() + " on " + e.host() + " is not free (" + ex.getMessage()
+              + "); choose other ports with --base-port");
     }
   }
 

@@ -25,6 +25,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -36,6 +39,9 @@ import raftkv.api.NodeAddress;
 import raftkv.check.CheckHistory;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
+import raftkv.http.HttpServer;
+import raftkv.http.HttpSettings;
+import raftkv.metrics.PrometheusMetrics;
 import raftkv.raft.ArteryTransport;
 import raftkv.raft.RaftNode;
 import raftkv.raft.core.ClusterConfig;
@@ -60,6 +66,9 @@ import raftkv.storage.StorageException;
       "A peer is PORT (on --host) or HOST:PORT. Timing and limits come from",
       "application.conf; override them with JVM options such as",
       "-Draftkv.heartbeat-interval=30ms (in RAFTKV_JAVA_OPTS for scripts/kvstore).",
+      "",
+      "The HTTP API (--http-port) serves /v1/kv/KEY, /v1/sessions, /v1/status,",
+      "/metrics (Prometheus), /health and /ready; see the README.",
       "",
       "kvstore check HISTORY checks a history file for linearizability (check --help)."
     })
@@ -88,6 +97,12 @@ public final class KvStore {
       paramLabel = "HOST",
       description = "The address peers reach this node at (default: ${DEFAULT-VALUE}).")
   private String host;
+
+  @Option(
+      names = "--http-port",
+      paramLabel = "PORT",
+      description = "The HTTP API's port, on --host (default: --port + 1000; 0: no HTTP API).")
+  private Integer httpPort;
 
   @Option(
       names = "--data-dir",
@@ -151,13 +166,23 @@ public final class KvStore {
 
   private int start(PrintStream err, boolean checkPort) {
     ClusterConfig cluster = clusterConfig();
+    int http = httpPort(cluster.self());
     if (checkPort) {
       checkPortFree(cluster.self());
+      if (http > 0) {
+        try {
+          checkPortFree(new Endpoint(host, http));
+        } catch (Failure f) {
+          throw new Failure("HTTP " + f.getMessage() + " (--http-port)");
+        }
+      }
     }
     Config config = config(cluster.self());
     RaftSettings settings;
+    HttpSettings httpSettings;
     try {
       settings = RaftSettings.fromConfig(config);
+      httpSettings = HttpSettings.fromConfig(config);
     } catch (ConfigException | IllegalArgumentException e) {
       throw new Failure("configuration: " + e.getMessage());
     }
@@ -180,6 +205,7 @@ public final class KvStore {
         settings.preVote() ? "on" : "off",
         settings.checkQuorum() ? "on" : "off");
 
+    PrometheusMetrics metrics = new PrometheusMetrics().withRocksDb(storage::property);
     ActorSystem<NodeGuardian.Command> system;
     try {
       system =
@@ -188,7 +214,8 @@ public final class KvStore {
                   cluster.selfId(),
                   sys ->
                       RaftNode.create(
-                          cluster, settings, storage, new ArteryTransport(sys), Clock.systemUTC(), new Random())),
+                          cluster, settings, storage, new ArteryTransport(sys), Clock.systemUTC(), new Random(),
+                          metrics)),
               NodeAddress.SYSTEM_NAME,
               config);
     } catch (RuntimeException e) {
@@ -199,6 +226,9 @@ public final class KvStore {
       throw new Failure("cannot start Akka: " + e.getMessage());
     }
     registerShutdown(system, storage);
+    if (http > 0) {
+      startHttp(system, cluster, metrics, httpSettings, http);
+    }
 
     system.getWhenTerminated().toCompletableFuture().join();
     storage.close(); // closed already by the shutdown task, unless it timed out
@@ -214,6 +244,53 @@ public final class KvStore {
       err.println("kvstore: the actor system terminated (" + reason + "); see the log");
     }
     return 1;
+  }
+
+  /** The HTTP port: given, or the Raft port + 1000; 0 for none. */
+  private int httpPort(Endpoint self) {
+    int p = httpPort != null ? httpPort : self.port() + 1000;
+    if (httpPort == null && p > 65535) {
+      throw usageError(
+          "--port " + self.port() + " + 1000 is above 65535: give --http-port (0: no HTTP API)");
+    }
+    if (p < 0 || p > 65535) {
+      throw usageError("--http-port " + p + " is outside 0-65535");
+    }
+    if (p == self.port()) {
+      throw usageError("--http-port " + p + " is the Raft port");
+    }
+    return p;
+  }
+
+  /** Binds the HTTP API, or stops the node and fails in one line if it cannot. */
+  private void startHttp(
+      ActorSystem<NodeGuardian.Command> system,
+      ClusterConfig cluster,
+      PrometheusMetrics metrics,
+      HttpSettings settings,
+      int http) {
+    List<Endpoint> members = new ArrayList<>(cluster.peers());
+    members.add(0, cluster.self());
+    try {
+      HttpServer.start(system, cluster.self(), members, metrics, settings, host, http)
+          .toCompletableFuture()
+          .get(STOP_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw httpFailed(system, http, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw httpFailed(system, http, e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  private Failure httpFailed(ActorSystem<NodeGuardian.Command> system, int http, Throwable why) {
+    log.error("Cannot listen for HTTP on {}:{}: {}", host, http, why.toString());
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+    if (causedBy(why, BindException.class)) {
+      return new Failure("HTTP port " + http + " on " + host + " is already in use");
+    }
+    return new Failure("cannot listen for HTTP on " + host + ":" + http + ": " + why.getMessage());
   }
 
   private ClusterConfig clusterConfig() {

@@ -11,6 +11,7 @@ import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.api.ResultJson;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor.NodeView;
 
@@ -82,33 +83,7 @@ final class Output {
   }
 
   private static String resultJson(Kind kind, Result r) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("ok", r.ok());
-    if (!r.ok()) {
-      n.put("error", r.error() == null ? "unknown" : r.error().code());
-      if (r.error() == ErrorCode.CAS_MISMATCH) {
-        n.put("value", r.value());
-      } else {
-        n.put("message", r.message());
-      }
-      if (r.error() == null || r.error().outcomeUnknown()) {
-        n.put("outcome", "unknown");
-      }
-      return write(n);
-    }
-    switch (kind) {
-      case GET -> n.put("value", r.value());
-      case INCR -> {
-        n.put("value", r.value());
-        n.put("index", r.index());
-        n.put("duplicate", r.duplicate());
-      }
-      case WRITE -> {
-        n.put("index", r.index());
-        n.put("duplicate", r.duplicate());
-      }
-    }
-    return write(n);
+    return ResultJson.write(ResultJson.of(ResultJson.Kind.valueOf(kind.name()), r));
   }
 
   private static String resultText(Kind kind, Result r) {
@@ -183,16 +158,7 @@ final class Output {
         n.put("reachable", false);
         continue;
       }
-      n.put("id", st.id());
-      n.put("address", st.endpoint().toString());
-      n.put("role", st.role());
-      n.put("term", st.term());
-      n.put("leader", st.leaderId());
-      n.put("commitIndex", st.commitIndex());
-      n.put("lastApplied", st.lastApplied());
-      n.put("lastLogIndex", st.lastLogIndex());
-      n.put("lastContactMs", st.lastContactMillis());
-      n.put("reachable", true);
+      n.setAll(ResultJson.status(st));
     }
     return write(root);
   }

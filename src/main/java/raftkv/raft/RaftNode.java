@@ -31,6 +31,7 @@ import raftkv.common.RaftSettings;
 import raftkv.kv.CommandCodec;
 import raftkv.kv.KvCommand;
 import raftkv.kv.StateMachineActor;
+import raftkv.metrics.NodeMetrics;
 import raftkv.raft.core.Caller;
 import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.core.Effects;
@@ -88,8 +89,11 @@ public final class RaftNode {
   /** Published on the system event stream whenever this node changes role or term. */
   public record RoleChanged(int id, Endpoint node, String role, long term) {}
 
-  /** A client waiting for the core's answer; {@code key} for a read, null for a write. */
-  private record ClientCaller(ActorRef<Reply> replyTo, String key) implements Caller {}
+  /**
+   * A client waiting for the core's answer; {@code key} for a read, null for a write; {@code
+   * arrivedNanos} when it arrived, for the read-index latency.
+   */
+  private record ClientCaller(ActorRef<Reply> replyTo, String key, long arrivedNanos) implements Caller {}
 
   /** A write proposed by a client, encoded once the core has stamped it. */
   private record WriteProposal(ClientProtocol.Write write) implements Input.Proposal {
@@ -141,6 +145,7 @@ public final class RaftNode {
   /** The state the node is in: the behaviors, one per role, read it and {@link #step} replaces it. */
   private RaftState state;
   private final ActorRef<StateMachineActor.Applied> appliedAdapter;
+  private final NodeMetrics metrics;
 
   /**
    * The node's behavior. {@code random} draws election timeouts and the run's incarnation, and
@@ -153,6 +158,18 @@ public final class RaftNode {
       Transport transport,
       Clock clock,
       Random random) {
+    return create(cluster, settings, storage, transport, clock, random, NodeMetrics.NONE);
+  }
+
+  /** As above, reporting to {@code metrics} as it runs. */
+  public static Behavior<NodeMessage> create(
+      ClusterConfig cluster,
+      RaftSettings settings,
+      RaftStorage storage,
+      Transport transport,
+      Clock clock,
+      Random random,
+      NodeMetrics metrics) {
     Behavior<Command> node =
         Behaviors.withMdc(
             Command.class,
@@ -161,7 +178,7 @@ public final class RaftNode {
                 ctx ->
                     Behaviors.withTimers(
                         timers ->
-                            new RaftNode(ctx, timers, cluster, settings, storage, transport, clock, random)
+                            new RaftNode(ctx, timers, cluster, settings, storage, transport, clock, random, metrics)
                                 .start())));
     return Behaviors.intercept(Door::new, node).narrow();
   }
@@ -196,8 +213,10 @@ public final class RaftNode {
       RaftStorage storage,
       Transport transport,
       Clock clock,
-      Random random) {
+      Random random,
+      NodeMetrics metrics) {
     this.context = context;
+    this.metrics = metrics;
     this.timers = timers;
     this.log = context.getLog();
     this.cluster = cluster;
@@ -291,6 +310,9 @@ public final class RaftNode {
   // Running the core: decide, then persist, send, answer, become
 
   private Behavior<Command> step(Input in) {
+    if (in == Tick.ELECTION) {
+      metrics.electionTimeout();
+    }
     RaftState before = state;
     state = execute(before, core.step(before, in));
     // A behavior per role, not per state: most steps change the state, few change the role.
@@ -310,20 +332,24 @@ public final class RaftNode {
       storage.saveTermAndVote(s.term(), s.node().votedFor());
     }
     if (!fx.append().isEmpty()) {
+      long started = System.nanoTime();
       if (fx.appendSynced()) {
         storage.append(fx.append());
       } else {
         storage.appendUnsynced(fx.append());
       }
+      metrics.appended(fx.appendSynced(), System.nanoTime() - started);
     }
     for (Outbound o : fx.send()) {
       transport.send(o.to(), o.message());
     }
     if (fx.syncAfterSend()) {
+      long started = System.nanoTime();
       storage.sync();
+      metrics.synced(System.nanoTime() - started);
     }
     for (ClientEffect c : fx.clients()) {
-      answer(c);
+      answer(c, s.node().commitIndex());
     }
     for (TimerOp t : fx.timers()) {
       applyTimer(t);
@@ -337,14 +363,36 @@ public final class RaftNode {
       context.getSelf().tell(new Timer(Tick.FLUSH));
     }
     if (s.node().commitIndex() > before.node().commitIndex()) {
+      if (s.role() instanceof Role.Leader) {
+        metrics.committedAsLeader(s.node().commitIndex() - before.node().commitIndex());
+      }
       storage.saveCommitHint(s.node().commitIndex());
       pumpApply(s.node().commitIndex());
     }
+    report(before, s);
     if (s.term() != before.term() || !s.role().name().equals(before.role().name())) {
       context.getSystem().eventStream().tell(new EventStream.Publish<>(
           new RoleChanged(cluster.selfId(), cluster.self(), s.role().name(), s.term())));
     }
     return fx.next() == null ? s : execute(s, core.step(s, fx.next()));
+  }
+
+  /** Elections and leader changes, for the metrics. */
+  private void report(RaftState before, RaftState s) {
+    // Only an election raises this node's term to a candidate's or leader's (a one-node cluster
+    // wins in the same step).
+    boolean elects = s.role() instanceof Role.Leader
+        || (s.role() instanceof Role.Candidate c && !c.preVote());
+    if (elects && s.term() > before.term()) {
+      metrics.electionStarted();
+    }
+    if (s.role() instanceof Role.Leader && !(before.role() instanceof Role.Leader)) {
+      metrics.electionWon();
+    }
+    int leader = s.node().leaderId();
+    if (leader > 0 && leader != before.node().leaderId()) {
+      metrics.leaderChanged();
+    }
   }
 
   /** Hands committed entries to the state machine, a bounded window of them at a time. */
@@ -354,15 +402,20 @@ public final class RaftNode {
     }
   }
 
-  private void answer(ClientEffect c) {
+  private void answer(ClientEffect c, long commitIndex) {
     if (c instanceof AwaitApply a) {
       stateMachine.tell(new StateMachineActor.AwaitResult(a.index(), a.term(), caller(a.caller()).replyTo()));
     } else if (c instanceof ReadAt r) {
       ClientCaller cc = caller(r.caller());
+      metrics.readIndexConfirmed(System.nanoTime() - cc.arrivedNanos());
       stateMachine.tell(new StateMachineActor.Read(cc.key(), r.readIndex(), cc.replyTo()));
     } else if (c instanceof NotLeader n) {
+      if (caller(n.caller()).key() == null) {
+        metrics.proposalRefused();
+      }
       caller(n.caller()).replyTo().tell(Reply.notLeader(n.message(), idOrNull(n.leaderId()), n.leader()));
     } else if (c instanceof LeadershipLost l) {
+      metrics.proposalsLost(Math.max(0, l.lastStored() - commitIndex));
       stateMachine.tell(new StateMachineActor.FailPending(idOrNull(l.leaderId()), l.leader(), l.lastStored()));
     }
   }
@@ -399,7 +452,7 @@ public final class RaftNode {
         w.replyTo().tell(Reply.of(refused.get()));
         return Behaviors.same();
       }
-      return step(new Input.Propose(new WriteProposal(w), new ClientCaller(w.replyTo(), null)));
+      return step(new Input.Propose(new WriteProposal(w), new ClientCaller(w.replyTo(), null, 0)));
     }
     if (request instanceof ClientProtocol.Register g) {
       Optional<Result> refused = Limits.checkClientId(g.clientId());
@@ -407,7 +460,7 @@ public final class RaftNode {
         g.replyTo().tell(Reply.of(refused.get()));
         return Behaviors.same();
       }
-      return step(new Input.Propose(new RegisterProposal(g), new ClientCaller(g.replyTo(), null)));
+      return step(new Input.Propose(new RegisterProposal(g), new ClientCaller(g.replyTo(), null, 0)));
     }
     if (request instanceof ClientProtocol.Read r) {
       Optional<Result> refused = Limits.checkKey(r.key());
@@ -419,7 +472,7 @@ public final class RaftNode {
         stateMachine.tell(new StateMachineActor.Read(r.key(), 0, r.replyTo()));
         return Behaviors.same();
       }
-      return step(new Input.Read(new ClientCaller(r.replyTo(), r.key())));
+      return step(new Input.Read(new ClientCaller(r.replyTo(), r.key(), System.nanoTime())));
     }
     onStatus(s, (ClientProtocol.GetStatus) request);
     return Behaviors.same();

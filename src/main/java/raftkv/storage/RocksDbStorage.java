@@ -373,6 +373,22 @@ public final class RocksDbStorage implements RaftStorage {
     }
   }
 
+  /**
+   * A RocksDB integer property summed over the column families ({@code rocksdb.total-sst-files-size},
+   * {@code rocksdb.estimate-live-data-size}, ...), for metrics; -1 once closed or if RocksDB has no
+   * such property.
+   */
+  public synchronized long property(String name) {
+    if (closed) {
+      return -1;
+    }
+    try {
+      return db.rocks.getAggregatedLongProperty(name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {

@@ -140,7 +140,7 @@ class KvStoreTest {
   void printsHelp() {
     Outcome o = run("--help");
     assertThat(o.status()).isZero();
-    assertThat(o.out()).startsWith("Usage: kvstore").contains("--peers", "--data-dir");
+    assertThat(o.out()).startsWith("Usage: kvstore").contains("--peers", "--data-dir", "--http-port");
     assertThat(o.err()).isEmpty();
   }
 
@@ -153,6 +153,28 @@ class KvStoreTest {
           "kvstore: port " + port + " on 127.0.0.1 is already in use");
     }
     assertThat(tmp.resolve("node")).doesNotExist();
+  }
+
+  @Test
+  void refusesAnHttpPortInUseBeforeTouchingTheDataDirectory() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int http = taken.getLocalPort();
+      assertFailure(
+          run(args("--id", "1", "--port", String.valueOf(freePort()), "--http-port", String.valueOf(http),
+              "--peers", "9002,9003")),
+          "kvstore: HTTP port " + http + " on 127.0.0.1 is already in use (--http-port)");
+    }
+    assertThat(tmp.resolve("node")).doesNotExist();
+  }
+
+  @Test
+  void refusesAnHttpPortOutOfRange() {
+    assertUsageError(
+        run(args("--id", "1", "--port", "9001", "--http-port", "70000")),
+        "kvstore: --http-port 70000 is outside 0-65535");
+    assertUsageError(
+        run(args("--id", "1", "--port", "65000")),
+        "kvstore: --port 65000 + 1000 is above 65535: give --http-port (0: no HTTP API)");
   }
 
   /** The port taken between the check and Akka's bind: Akka's failure becomes the same line. */

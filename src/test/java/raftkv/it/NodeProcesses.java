@@ -48,7 +48,7 @@ public final class NodeProcesses implements AutoCloseable {
       int base = 20_000 + r.nextInt(10_000);
       boolean free = true;
       for (int i = 1; i <= size && free; i++) {
-        free = isFree(base + i);
+        free = isFree(base + i) && isFree(base + 1000 + i); // Raft and HTTP
       }
       if (free) {
         return base;
@@ -67,6 +67,11 @@ public final class NodeProcesses implements AutoCloseable {
 
   public Endpoint endpoint(int i) {
     return cluster.endpoint(i + 1);
+  }
+
+  /** Node {@code i}'s HTTP API port. */
+  public int httpPort(int i) {
+    return cluster.httpPort(i + 1);
   }
 
   /** Starts node {@code i}, with the same command line on every (re)start. */

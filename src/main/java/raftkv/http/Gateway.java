@@ -1,0 +1,146 @@
+package raftkv.http;
+
+import akka.actor.ActorSelection;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.pattern.Patterns;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.NodeAddress;
+import raftkv.api.Op;
+import raftkv.api.Result;
+import raftkv.client.RetryPolicy;
+import raftkv.common.Endpoint;
+
+/**
+ * How an HTTP request reaches the node that can serve it: first this node's own actor, then, on
+ * {@code not_leader}, the leader it names, over Akka remoting from this node's ActorSystem, as
+ * {@link RetryPolicy} says (the one policy every client uses). So a client may send anything to any
+ * node: a follower forwards writes and registrations to the leader, and serves linearizable reads
+ * itself (it asks the leader for the read index). A write is always retried under the same
+ * (clientId, seq): the cluster applies it once. Each request has a policy of its own, and its
+ * attempts run one after another (each starts when the last one ended), so requests run
+ * concurrently without sharing state.
+ */
+final class Gateway {
+
+  private final ActorSystem<?> system;
+  private final akka.actor.ActorSystem classic;
+  private final Endpoint self;
+  private final List<Endpoint> members;
+  private final HttpSettings settings;
+
+  /** {@code self} is this node's Raft endpoint; {@code members} all of them, {@code self} too. */
+  Gateway(ActorSystem<?> system, Endpoint self, List<Endpoint> members, HttpSettings settings) {
+    this.system = system;
+    this.classic = Adapter.toClassic(system);
+    this.self = self;
+    this.members = List.copyOf(members);
+    this.settings = settings;
+  }
+
+  CompletionStage<Result> write(String clientId, long seq, Op op) {
+    String retry =
+        "retry with the headers " + HttpApi.CLIENT_ID_HEADER + ": " + clientId + " and "
+            + HttpApi.SEQ_HEADER + ": " + seq;
+    return run(
+        replyTo -> new ClientProtocol.Write(clientId, seq, op, replyTo),
+        new RetryPolicy.Request(RetryPolicy.Kind.WRITE, retry, settings.requestTimeout()));
+  }
+
+  /** Registers {@code clientId}, or a session whose id the cluster chooses if it is null. */
+  CompletionStage<Result> register(String clientId) {
+    String retry =
+        clientId == null
+            ? "retry (an unused session expires by itself)"
+            : "retry: registering " + clientId + " again is harmless";
+    return run(
+        replyTo -> new ClientProtocol.Register(clientId, replyTo),
+        new RetryPolicy.Request(RetryPolicy.Kind.REGISTER, retry, settings.requestTimeout()));
+  }
+
+  /** A linearizable read may be served by any node; a stale one is served by this node alone. */
+  CompletionStage<Result> read(String key, Consistency consistency) {
+    RetryPolicy.Request request =
+        new RetryPolicy.Request(
+            RetryPolicy.Kind.READ, "a read changes nothing: retry it", settings.requestTimeout());
+    if (consistency == Consistency.STALE) {
+      return this.<Reply>ask(self, replyTo -> new ClientProtocol.Read(key, consistency, replyTo),
+              settings.requestTimeout())
+          .handle((reply, failure) -> failure == null
+              ? ((Reply) reply).result()
+              : Result.error(raftkv.api.ErrorCode.TIMEOUT,
+                  "node did not answer within " + settings.requestTimeout().toMillis() + " ms; "
+                      + request.retryHint()));
+    }
+    return run(replyTo -> new ClientProtocol.Read(key, consistency, replyTo), request);
+  }
+
+  /** This node's own status, or a failed stage if it does not answer within {@code timeout}. */
+  CompletionStage<NodeStatus> status(Duration timeout) {
+    return this.<NodeStatus>ask(self, ClientProtocol.GetStatus::new, timeout)
+        .thenApply(s -> (NodeStatus) s);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private CompletionStage<Result> run(
+      Function<ActorRef<Reply>, ClientProtocol.Request> message, RetryPolicy.Request request) {
+    RetryPolicy policy = new RetryPolicy(members, self, RetryPolicy.INTERACTIVE);
+    CompletableFuture<Result> done = new CompletableFuture<>();
+    decide(policy, policy.begin(request, System.nanoTime()), message, done);
+    return done;
+  }
+
+  private void decide(
+      RetryPolicy policy,
+      RetryPolicy.Decision d,
+      Function<ActorRef<Reply>, ClientProtocol.Request> message,
+      CompletableFuture<Result> done) {
+    if (d instanceof RetryPolicy.Finish f) {
+      done.complete(f.result());
+      return;
+    }
+    RetryPolicy.Send send = (RetryPolicy.Send) d;
+    if (!send.pause().isZero()) {
+      system.scheduler().scheduleOnce(
+          send.pause(),
+          () -> decide(policy, policy.resume(System.nanoTime()), message, done),
+          system.executionContext());
+      return;
+    }
+    Endpoint node = send.node();
+    long remaining = Math.max(1, policy.deadlineNanos() - System.nanoTime());
+    Duration timeout =
+        Duration.ofNanos(Math.min(settings.attemptTimeout().toNanos(), remaining));
+    this.<Reply>ask(node, message, timeout)
+        .whenComplete(
+            (answer, failure) -> {
+              long now = System.nanoTime();
+              if (failure != null) {
+                decide(policy, policy.onNoAnswer(node, now), message, done);
+              } else {
+                Reply reply = (Reply) answer;
+                decide(policy, policy.onReply(node, reply.result(), reply.leader(), now), message, done);
+              }
+            });
+  }
+
+  /** One request to the node at {@code node}, through a temporary reply address. */
+  private <T> CompletionStage<Object> ask(
+      Endpoint node, Function<ActorRef<T>, ClientProtocol.Request> message, Duration timeout) {
+    ActorSelection target =
+        node.equals(self)
+            ? classic.actorSelection("/user/" + NodeAddress.NODE_ACTOR_NAME)
+            : NodeAddress.select(classic, node);
+    return Patterns.askWithReplyTo(target, ref -> message.apply(Adapter.<T>toTyped(ref)), timeout);
+  }
+}

@@ -1,0 +1,54 @@
+package raftkv.http;
+
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import raftkv.common.Endpoint;
+import raftkv.metrics.PrometheusMetrics;
+
+/**
+ * A node's HTTP API server, on the node's own ActorSystem: bound once, unbound by the coordinated
+ * shutdown (new connections refused first, requests in flight given a moment to finish).
+ */
+public final class HttpServer {
+  private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+  private static final Duration UNBIND_GRACE = Duration.ofSeconds(1);
+
+  private HttpServer() {}
+
+  /**
+   * Binds the API of the node at {@code self} (a member of {@code members}) to {@code host}:{@code
+   * port} (0: any free port); the stage completes with the binding, or fails if the port cannot be
+   * bound.
+   */
+  public static CompletionStage<ServerBinding> start(
+      ActorSystem<?> system,
+      Endpoint self,
+      List<Endpoint> members,
+      PrometheusMetrics metrics,
+      HttpSettings settings,
+      String host,
+      int port) {
+    HttpApi api = new HttpApi(system, new Gateway(system, self, members, settings), metrics, settings);
+    return Http.get(system)
+        .newServerAt(host, port)
+        .bind(api.route())
+        .thenApply(
+            binding -> {
+              log.info("HTTP API listening on {}:{}", host, binding.localAddress().getPort());
+              CoordinatedShutdown.get(system)
+                  .addTask(
+                      CoordinatedShutdown.PhaseServiceUnbind(),
+                      "raftkv-http-unbind",
+                      () -> binding.terminate(UNBIND_GRACE).thenApply(t -> Done.getInstance()));
+              return binding;
+            });
+  }
+}
