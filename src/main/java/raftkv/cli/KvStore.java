@@ -187,7 +187,7 @@ public final class KvStore {
       throw new Failure("configuration: " + e.getMessage());
     }
     Path dir = dataDir();
-    RocksDbStorage storage = openStorage(dir, cluster.selfId());
+    RocksDbStorage storage = openStorage(dir, cluster.selfId(), settings.stateCacheBytes());
 
     MDC.put("nodeId", "n" + cluster.selfId());
     if (cluster.peers().isEmpty()) {
@@ -390,9 +390,9 @@ public final class KvStore {
     }
   }
 
-  private static RocksDbStorage openStorage(Path dir, int nodeId) {
+  private static RocksDbStorage openStorage(Path dir, int nodeId, long stateCacheBytes) {
     try {
-      return RocksDbStorage.open(dir, nodeId);
+      return RocksDbStorage.open(dir, nodeId, stateCacheBytes);
     } catch (StorageException e) {
       throw new Failure(e.getMessage()); // already one line for an operator
     } catch (LinkageError e) {

@@ -22,6 +22,8 @@ import java.time.Duration;
  *     always goes)
  * @param maxPendingReads linearizable reads a node's state machine holds waiting to apply far enough
  * @param readWaitTimeout how long such a read may wait before it is dropped (its client gave up)
+ * @param stateCacheBytes the RocksDB block cache of the state machine's data (native memory, not
+ *     the Java heap): how much of the recently read keys and values stays in memory
  */
 public record RaftSettings(
     Duration electionTimeoutMin,
@@ -37,10 +39,12 @@ public record RaftSettings(
     int maxInflightAppends,
     long maxInflightBytes,
     int maxPendingReads,
-    Duration readWaitTimeout) {
+    Duration readWaitTimeout,
+    long stateCacheBytes) {
 
   static final int DEFAULT_MAX_INFLIGHT_APPENDS = 32;
   static final long DEFAULT_MAX_INFLIGHT_BYTES = 8L << 20;
+  static final long DEFAULT_STATE_CACHE_BYTES = 64L << 20;
 
   public RaftSettings {
     if (electionTimeoutMin.isNegative()
@@ -67,6 +71,9 @@ public record RaftSettings(
     if (readWaitTimeout.isNegative() || readWaitTimeout.isZero()) {
       throw new IllegalArgumentException("read-wait-timeout must be positive");
     }
+    if (stateCacheBytes < 0) {
+      throw new IllegalArgumentException("state-cache-size must not be negative");
+    }
   }
 
   /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
@@ -86,7 +93,8 @@ public record RaftSettings(
         c.getInt("max-inflight-appends"),
         c.getBytes("max-inflight-bytes"),
         c.getInt("max-pending-reads"),
-        c.getDuration("read-wait-timeout"));
+        c.getDuration("read-wait-timeout"),
+        c.getBytes("state-cache-size"));
   }
 
   /** The values {@code application.conf} ships with. */
@@ -105,41 +113,42 @@ public record RaftSettings(
         DEFAULT_MAX_INFLIGHT_APPENDS,
         DEFAULT_MAX_INFLIGHT_BYTES,
         10_000,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        DEFAULT_STATE_CACHE_BYTES);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
   }
 
   public RaftSettings withCheckQuorum(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
   }
 
   public RaftSettings withMaxAppendBytes(long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
   }
 
   public RaftSettings withInflight(int appends, long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, appends, bytes,
-        maxPendingReads, readWaitTimeout);
+        maxPendingReads, readWaitTimeout, stateCacheBytes);
   }
 
   public RaftSettings withPendingReads(int max, Duration timeout) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, max, timeout);
+        maxInflightBytes, max, timeout, stateCacheBytes);
   }
 }

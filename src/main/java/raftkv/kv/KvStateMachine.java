@@ -1,13 +1,18 @@
 package raftkv.kv;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Op;
 import raftkv.api.Result;
+import raftkv.storage.InMemoryStateStore;
+import raftkv.storage.StateStore;
+import raftkv.storage.StateStore.Space;
 
 /**
  * The replicated state machine: the key-value map and the client sessions. Pure and deterministic:
@@ -29,23 +34,46 @@ import raftkv.api.Result;
  *       gets the same answer and the op never runs twice.
  * </ol>
  *
- * <p>Not thread-safe: one owner.
+ * <h2>Where the state is</h2>
+ *
+ * Keys and values are in a {@link StateStore} (RocksDB on a node, {@link InMemoryStateStore} in
+ * tests), never in the heap: what {@link #apply} changes waits in a small overlay until {@link
+ * #endBatch}, which writes the overlay, the session table's changed records and the applied index
+ * in one atomic batch. The caller ends a batch after each group of entries it was handed (the
+ * actor: after each {@code Apply} message), so the overlay holds at most one group's writes and a
+ * group costs one store write, not one per entry. The session table keeps a working copy in memory,
+ * bounded by its limits, of the records it stores. A machine built on a store resumes where the
+ * store is: at its applied index, with the sessions {@link SessionTable#load} reads back, which are
+ * those that applying the log up to that index builds.
+ *
+ * <p>Not thread-safe: one owner. After a failed {@link #endBatch} (a {@code StorageException}) the
+ * machine is ahead of its store and must be dropped; a new one on the same store resumes from what
+ * the store holds.
  */
 public final class KvStateMachine {
 
   /** How much of a value a {@code not_a_number} message quotes. */
   static final int QUOTED_VALUE_CHARS = 40;
 
-  private final Map<String, String> map = new HashMap<>();
+  private final StateStore store;
+  /** Keys written since the last {@link #endBatch}, with their new value (null: deleted). */
+  private final Map<String, String> pending = new HashMap<>();
   private final SessionTable sessions;
   private long lastAppliedIndex;
 
+  /** On a new {@link InMemoryStateStore}, with the default ended-session retention and bound. */
   public KvStateMachine(long sessionTimeoutMillis, int maxSessions) {
     this(sessionTimeoutMillis, maxSessions, SessionTable.DEFAULT_RESPONSES_PER_SESSION);
   }
 
   public KvStateMachine(long sessionTimeoutMillis, int maxSessions, int responsesPerSession) {
-    this.sessions = new SessionTable(sessionTimeoutMillis, maxSessions, responsesPerSession);
+    this(
+        new InMemoryStateStore(),
+        sessionTimeoutMillis,
+        maxSessions,
+        responsesPerSession,
+        SessionTable.DEFAULT_ENDED_RETENTION_MILLIS,
+        SessionTable.DEFAULT_MAX_ENDED);
   }
 
   /** With the ended-session record's retention (logged time) and bound, see {@link SessionTable}. */
@@ -65,6 +93,29 @@ public final class KvStateMachine {
       int responsesPerSession,
       long endedRetentionMillis,
       int maxEnded) {
+    this(
+        new InMemoryStateStore(),
+        sessionTimeoutMillis,
+        maxSessions,
+        responsesPerSession,
+        endedRetentionMillis,
+        maxEnded);
+  }
+
+  /**
+   * The machine whose state is in {@code store}: it resumes at the store's applied index, with the
+   * session table read back from it.
+   *
+   * @throws raftkv.storage.StorageException if the stored session records are unreadable
+   */
+  public KvStateMachine(
+      StateStore store,
+      long sessionTimeoutMillis,
+      int maxSessions,
+      int responsesPerSession,
+      long endedRetentionMillis,
+      int maxEnded) {
+    this.store = Objects.requireNonNull(store, "store");
     this.sessions =
         new SessionTable(
             sessionTimeoutMillis,
@@ -72,6 +123,8 @@ public final class KvStateMachine {
             responsesPerSession,
             endedRetentionMillis,
             maxEnded);
+    this.sessions.load(store);
+    this.lastAppliedIndex = store.appliedIndex();
   }
 
   /** As {@link #apply(long, long, KvCommand)} in term 0 (tests, and entries known to be writes). */
@@ -87,12 +140,7 @@ public final class KvStateMachine {
    */
   public Result apply(long index, long term, KvCommand cmd) {
     Objects.requireNonNull(cmd, "cmd");
-    if (index <= lastAppliedIndex) {
-      throw new IllegalStateException(
-          "entry " + index + " applied after entry " + lastAppliedIndex
-              + ": entries apply in log order, once");
-    }
-    lastAppliedIndex = index;
+    advanceTo(index);
     if (cmd.kind() == KvCommand.Kind.REGISTER) {
       Optional<Result> refused = Limits.checkClientId(cmd.clientId());
       if (refused.isPresent()) {
@@ -125,16 +173,66 @@ public final class KvStateMachine {
     return result;
   }
 
-  /** The value of {@code key}, or null if absent. */
+  /**
+   * Takes the entry at {@code index} that holds no command (a leader's no-op, or bytes that are no
+   * command): only the applied index moves.
+   *
+   * @throws IllegalStateException unless {@code index} is above every index applied before
+   */
+  public void skip(long index) {
+    advanceTo(index);
+  }
+
+  private void advanceTo(long index) {
+    if (index <= lastAppliedIndex) {
+      throw new IllegalStateException(
+          "entry " + index + " applied after entry " + lastAppliedIndex
+              + ": entries apply in log order, once");
+    }
+    lastAppliedIndex = index;
+  }
+
+  /**
+   * Writes what was applied since the last call (keys, session records, the applied index) to the
+   * store in one atomic batch, without a sync; nothing when nothing was applied.
+   *
+   * @throws raftkv.storage.StorageException if the store cannot write (see the class comment)
+   */
+  public void endBatch() {
+    if (pending.isEmpty() && sessions.pendingChanges() == 0 && lastAppliedIndex == store.appliedIndex()) {
+      return;
+    }
+    try (StateStore.Batch batch = store.newBatch()) {
+      for (Map.Entry<String, String> e : pending.entrySet()) {
+        if (e.getValue() == null) {
+          batch.delete(Space.KEYS, utf8(e.getKey()));
+        } else {
+          batch.put(Space.KEYS, utf8(e.getKey()), utf8(e.getValue()));
+        }
+      }
+      sessions.writeChanges(batch);
+      store.write(batch, lastAppliedIndex);
+    }
+    pending.clear();
+  }
+
+  /** The value of {@code key}, or null if absent: a point read of the store, or of the overlay. */
   public String get(String key) {
-    return map.get(key);
+    if (pending.containsKey(key)) {
+      return pending.get(key);
+    }
+    byte[] value = store.get(Space.KEYS, utf8(key));
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
   }
 
+  /** The number of keys; reads every key of the store (for tests). */
   public int keyCount() {
-    return map.size();
+    int[] count = new int[1];
+    forEachKey((k, v) -> count[0]++);
+    return count[0];
   }
 
-  /** The index of the latest applied entry, 0 before any. */
+  /** The index of the latest applied entry, 0 before any (the stored one, before any is applied). */
   public long lastAppliedIndex() {
     return lastAppliedIndex;
   }
@@ -144,32 +242,52 @@ public final class KvStateMachine {
   }
 
   /**
-   * A digest of the whole state (map, sessions, last applied index), for checking that replicas
-   * agree. Independent of hash-map iteration order.
+   * A digest of the whole state (keys, sessions, last applied index), for checking that replicas
+   * agree, and that a machine read back from its store equals one that replayed the log. Reads
+   * every key of the store.
    */
   public long digest() {
-    long sum = 0;
-    for (Map.Entry<String, String> e : map.entrySet()) {
-      sum += new Hash64().add(e.getKey()).add(e.getValue()).value();
+    long[] sum = new long[1];
+    forEachKey((k, v) -> sum[0] += new Hash64().add(k).add(v).value());
+    return new Hash64().add(sum[0]).add(sessions.digest()).add(lastAppliedIndex).value();
+  }
+
+  /** Every key and value, the overlay over the store, in no particular order. */
+  private void forEachKey(BiConsumer<String, String> action) {
+    try (StateStore.Cursor c = store.scan(Space.KEYS, new byte[0])) {
+      for (; c.valid(); c.next()) {
+        String key = new String(c.key(), StandardCharsets.UTF_8);
+        if (!pending.containsKey(key)) {
+          action.accept(key, new String(c.value(), StandardCharsets.UTF_8));
+        }
+      }
     }
-    return new Hash64().add(sum).add(sessions.digest()).add(lastAppliedIndex).value();
+    for (Map.Entry<String, String> e : pending.entrySet()) {
+      if (e.getValue() != null) {
+        action.accept(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   private Result run(long index, Op op) {
     if (op instanceof Op.Put p) {
-      map.put(p.key(), p.value());
+      pending.put(p.key(), p.value());
       return Result.written(index);
     }
     if (op instanceof Op.Delete d) {
-      map.remove(d.key());
+      pending.put(d.key(), null);
       return Result.written(index);
     }
     if (op instanceof Op.Cas c) {
-      String actual = map.get(c.key());
+      String actual = get(c.key());
       if (!Objects.equals(actual, c.expected())) {
         return Result.casMismatch(actual, index);
       }
-      map.put(c.key(), c.value());
+      pending.put(c.key(), c.value());
       return Result.written(index);
     }
     if (op instanceof Op.Incr i) {
@@ -179,7 +297,7 @@ public final class KvStateMachine {
   }
 
   private Result incr(long index, Op.Incr op) {
-    String current = map.get(op.key());
+    String current = get(op.key());
     long value = 0;
     if (current != null) {
       Optional<Long> parsed = parseLong(current);
@@ -202,7 +320,7 @@ public final class KvStateMachine {
           index);
     }
     String next = Long.toString(sum);
-    map.put(op.key(), next);
+    pending.put(op.key(), next);
     return Result.value(next, index);
   }
 

@@ -1,9 +1,14 @@
 package raftkv.kv;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -12,6 +17,8 @@ import java.util.TreeSet;
 import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Result;
+import raftkv.storage.StateStore;
+import raftkv.storage.StateStore.Space;
 
 /**
  * The client sessions (Raft dissertation §6.3) that make writes exactly-once: replicated state,
@@ -58,6 +65,14 @@ import raftkv.api.Result;
  *
  * After an APPLY the caller {@link #record}s the result, which also sets lastActive to the command's
  * time. Refusals and duplicates leave the session as it was.
+ *
+ * <h2>Stored</h2>
+ *
+ * The table is a working copy in memory (bounded by {@code maxSessions}, {@code
+ * responsesPerSession} and {@code maxEnded}) of records in a {@link StateStore}'s {@code sessions}
+ * space ({@link SessionRecords}): every change to it also queues the change of its records, which
+ * {@link #writeChanges} adds to the state machine's batch, and {@link #load} rebuilds from them the
+ * table that applying the same commands would have built.
  *
  * <p>Not thread-safe: one owner, like {@link KvStateMachine}.
  */
@@ -120,9 +135,15 @@ public final class SessionTable {
   private final Map<String, Entry> byClient = new HashMap<>();
   private final TreeSet<Activity> byActivity = new TreeSet<>();
   /** In the order they ended, which is endedAt order. */
-  private final LinkedHashMap<String, Ended> ended = new LinkedHashMap<>();
+  private final LinkedHashMap<String, EndedRecord> ended = new LinkedHashMap<>();
   /** The largest logged time a session ended at so far. */
   private long lastEndedAt = Long.MIN_VALUE;
+  /** The order the next ended record gets: only their order is stored, see {@link SessionRecords}. */
+  private long nextEndedOrder;
+  /** Record key -> new value (null: deleted), since the last {@link #writeChanges}. */
+  private final Map<ByteBuffer, byte[]> changes = new LinkedHashMap<>();
+
+  private record EndedRecord(Ended ended, long order) {}
 
   public SessionTable(long sessionTimeoutMillis, int maxSessions, int responsesPerSession) {
     this(
@@ -179,9 +200,14 @@ public final class SessionTable {
       end(byActivity.first().clientId(), logTimeMillis);
       removed++;
     }
-    Iterator<Ended> oldest = ended.values().iterator();
-    while (oldest.hasNext() && after(oldest.next().endedAt(), endedRetentionMillis, logTimeMillis)) {
+    Iterator<Map.Entry<String, EndedRecord>> oldest = ended.entrySet().iterator();
+    while (oldest.hasNext()) {
+      Map.Entry<String, EndedRecord> e = oldest.next();
+      if (!after(e.getValue().ended().endedAt(), endedRetentionMillis, logTimeMillis)) {
+        break;
+      }
       oldest.remove();
+      change(SessionRecords.endedKey(e.getKey()), null);
     }
     return removed;
   }
@@ -205,7 +231,7 @@ public final class SessionTable {
       touch(clientId, e, logTimeMillis);
       return Result.value(clientId, index);
     }
-    Ended end = ended.get(clientId);
+    Ended end = endedOf(clientId);
     if (end != null) {
       return Result.error(
           ErrorCode.SESSION_EXPIRED,
@@ -283,7 +309,7 @@ public final class SessionTable {
   }
 
   private String notLive(String clientId) {
-    Ended end = ended.get(clientId);
+    Ended end = endedOf(clientId);
     if (end != null) {
       return "session " + quote(clientId) + " ended at seq " + end.lastSeq()
           + "; a write sent in it before may have been applied; nothing was applied now";
@@ -315,10 +341,14 @@ public final class SessionTable {
     }
     touch(clientId, e, logTimeMillis);
     e.highestSeq = seq;
-    e.responses.put(seq, new Response(fingerprint, result));
+    Response response = new Response(fingerprint, result);
+    e.responses.put(seq, response);
+    change(SessionRecords.responseKey(clientId, seq), SessionRecords.response(response));
     while (e.responses.size() > responsesPerSession) {
-      e.responses.pollFirstEntry();
+      long dropped = e.responses.pollFirstEntry().getKey();
+      change(SessionRecords.responseKey(clientId, dropped), null);
     }
+    changeLive(clientId, e);
   }
 
   /** The number of live sessions. */
@@ -347,7 +377,12 @@ public final class SessionTable {
 
   /** The ended record of {@code clientId}, if it is kept. */
   public Optional<Ended> ended(String clientId) {
-    return Optional.ofNullable(ended.get(clientId));
+    return Optional.ofNullable(endedOf(clientId));
+  }
+
+  private Ended endedOf(String clientId) {
+    EndedRecord r = ended.get(clientId);
+    return r == null ? null : r.ended();
   }
 
   /**
@@ -365,12 +400,12 @@ public final class SessionTable {
       sum += h.value();
     }
     long endedSum = 0;
-    for (Map.Entry<String, Ended> x : ended.entrySet()) {
+    for (Map.Entry<String, EndedRecord> x : ended.entrySet()) {
       endedSum +=
           new Hash64()
               .add(x.getKey())
-              .add(x.getValue().lastSeq())
-              .add(x.getValue().endedAt())
+              .add(x.getValue().ended().lastSeq())
+              .add(x.getValue().ended().endedAt())
               .value();
     }
     return new Hash64().add(sum).add(endedSum).add(ended.size()).add(lastEndedAt).value();
@@ -380,11 +415,14 @@ public final class SessionTable {
     while (byClient.size() >= maxSessions) {
       end(byActivity.first().clientId(), logTimeMillis);
     }
-    ended.remove(clientId); // only a version-1 write restarts an ended id
+    if (ended.remove(clientId) != null) { // only a version-1 write restarts an ended id
+      change(SessionRecords.endedKey(clientId), null);
+    }
     Entry e = new Entry();
     e.lastActive = logTimeMillis;
     byClient.put(clientId, e);
     byActivity.add(new Activity(logTimeMillis, clientId));
+    changeLive(clientId, e);
     return e;
   }
 
@@ -392,23 +430,125 @@ public final class SessionTable {
     byActivity.remove(new Activity(e.lastActive, clientId));
     e.lastActive = logTimeMillis;
     byActivity.add(new Activity(logTimeMillis, clientId));
+    changeLive(clientId, e);
   }
 
   /** Moves a live session to the ended records, dropping the oldest beyond {@code maxEnded}. */
   private void end(String clientId, long logTimeMillis) {
     Entry e = byClient.remove(clientId);
     byActivity.remove(new Activity(e.lastActive, clientId));
-    lastEndedAt = Math.max(lastEndedAt, logTimeMillis);
+    change(SessionRecords.liveKey(clientId), null);
+    for (long seq : e.responses.keySet()) {
+      change(SessionRecords.responseKey(clientId, seq), null);
+    }
+    if (logTimeMillis > lastEndedAt) {
+      lastEndedAt = logTimeMillis;
+      change(SessionRecords.LAST_ENDED_AT_KEY, SessionRecords.longValue(lastEndedAt));
+    }
     if (maxEnded == 0) {
       return;
     }
     ended.remove(clientId);
-    ended.put(clientId, new Ended(e.highestSeq, lastEndedAt));
+    long order = nextEndedOrder++;
+    ended.put(clientId, new EndedRecord(new Ended(e.highestSeq, lastEndedAt), order));
+    change(SessionRecords.endedKey(clientId), SessionRecords.ended(e.highestSeq, lastEndedAt, order));
     Iterator<String> oldest = ended.keySet().iterator();
     while (ended.size() > maxEnded) {
-      oldest.next();
+      String dropped = oldest.next();
       oldest.remove();
+      change(SessionRecords.endedKey(dropped), null);
     }
+  }
+
+  private void changeLive(String clientId, Entry e) {
+    change(SessionRecords.liveKey(clientId), SessionRecords.live(e.lastActive, e.highestSeq));
+  }
+
+  private void change(byte[] key, byte[] value) {
+    changes.put(ByteBuffer.wrap(key), value);
+  }
+
+  // ------------------------------------------------------------------------------------ stored
+
+  /** How many records have changed since the last {@link #writeChanges}. */
+  public int pendingChanges() {
+    return changes.size();
+  }
+
+  /** Adds every record changed since the last call to {@code batch}, and forgets them. */
+  public void writeChanges(StateStore.Batch batch) {
+    for (Map.Entry<ByteBuffer, byte[]> c : changes.entrySet()) {
+      byte[] key = c.getKey().array();
+      if (c.getValue() == null) {
+        batch.delete(Space.SESSIONS, key);
+      } else {
+        batch.put(Space.SESSIONS, key, c.getValue());
+      }
+    }
+    changes.clear();
+  }
+
+  /** Forgets the changes not yet written (they were lost with their batch). */
+  public void discardChanges() {
+    changes.clear();
+  }
+
+  /**
+   * Fills this empty table from the records in {@code store}: the table that applying the commands
+   * up to the store's applied index built.
+   *
+   * @throws IllegalStateException unless the table is empty
+   * @throws raftkv.storage.StorageException if the records are not what {@link SessionRecords}
+   *     writes
+   */
+  public void load(StateStore store) {
+    if (!byClient.isEmpty() || !ended.isEmpty() || lastEndedAt != Long.MIN_VALUE) {
+      throw new IllegalStateException("load into a table that is not empty");
+    }
+    List<Map.Entry<String, long[]>> endedRecords = new ArrayList<>();
+    List<Map.Entry<SessionRecords.ResponseKey, Response>> responses = new ArrayList<>();
+    try (StateStore.Cursor c = store.scan(Space.SESSIONS, new byte[0])) {
+      for (; c.valid(); c.next()) {
+        byte[] key = c.key();
+        byte[] value = c.value();
+        switch (key[0]) {
+          case SessionRecords.LIVE -> {
+            long[] live = SessionRecords.readLive(value);
+            Entry e = new Entry();
+            e.lastActive = live[0];
+            e.highestSeq = live[1];
+            String clientId = SessionRecords.clientIdOf(key);
+            byClient.put(clientId, e);
+            byActivity.add(new Activity(e.lastActive, clientId));
+          }
+          case SessionRecords.RESPONSE -> responses.add(
+              Map.entry(SessionRecords.responseKeyOf(key), SessionRecords.readResponse(value)));
+          case SessionRecords.ENDED -> endedRecords.add(
+              Map.entry(SessionRecords.clientIdOf(key), SessionRecords.readEnded(value)));
+          case SessionRecords.META -> {
+            if (!Arrays.equals(key, SessionRecords.LAST_ENDED_AT_KEY)) {
+              throw SessionRecords.corrupt("an unknown meta record");
+            }
+            lastEndedAt = SessionRecords.readLong(value);
+          }
+          default -> throw SessionRecords.corrupt("a record of unknown kind " + key[0]);
+        }
+      }
+    }
+    for (Map.Entry<SessionRecords.ResponseKey, Response> r : responses) {
+      Entry e = byClient.get(r.getKey().clientId());
+      if (e == null) {
+        throw SessionRecords.corrupt("a response of a client without a live session");
+      }
+      e.responses.put(r.getKey().seq(), r.getValue());
+    }
+    endedRecords.sort(Comparator.comparingLong(r -> r.getValue()[2]));
+    for (Map.Entry<String, long[]> r : endedRecords) {
+      long[] v = r.getValue();
+      ended.put(r.getKey(), new EndedRecord(new Ended(v[0], v[1]), v[2]));
+      nextEndedOrder = v[2] + 1;
+    }
+    changes.clear();
   }
 
   /** Whether {@code start + span < now}, saturating: a huge span must not wrap around. */

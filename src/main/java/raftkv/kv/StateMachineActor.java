@@ -22,12 +22,17 @@ import raftkv.api.Result;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.storage.EntryType;
+import raftkv.storage.InMemoryStateStore;
 import raftkv.storage.LogEntry;
+import raftkv.storage.StateStore;
 
 /**
- * The node's child that owns the replicated state: the key-value map and the client session table
- * ({@link KvStateMachine}). The node hands it committed entries in log order; it applies each once,
- * answers the client waiting for that entry, and answers reads once it has applied far enough.
+ * The node's child that owns the replicated state: the keys and the client session table ({@link
+ * KvStateMachine}), stored in the node's {@link StateStore}. The node hands it committed entries in
+ * log order; it applies each once, answers the client waiting for that entry, and answers reads
+ * once it has applied far enough. Each {@link Apply} ends with one atomic, unsynced write of what
+ * it applied and the new applied index ({@link KvStateMachine#endBatch}); a node that restarts
+ * resumes after that index, see {@link StateStore} for why an unsynced write is enough.
  *
  * <p>Because the node sends {@link Apply} before any {@link Read} whose index it covers, and one
  * sender's messages arrive in order, a read at index N is answered from a state that includes every
@@ -93,13 +98,23 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
   private long readOrder;
   private long applied;
 
+  /** On a fresh in-memory store (tests). */
   public static Behavior<Command> create(RaftSettings settings, Clock clock) {
+    return create(settings, clock, new InMemoryStateStore());
+  }
+
+  /** On {@code store}, resuming after its applied index. */
+  public static Behavior<Command> create(RaftSettings settings, Clock clock, StateStore store) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new StateMachineActor(ctx, timers, settings, clock)));
+        ctx -> Behaviors.withTimers(timers -> new StateMachineActor(ctx, timers, settings, clock, store)));
   }
 
   private StateMachineActor(
-      ActorContext<Command> context, TimerScheduler<Command> timers, RaftSettings settings, Clock clock) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      RaftSettings settings,
+      Clock clock,
+      StateStore store) {
     super(context);
     this.timers = timers;
     this.clock = clock;
@@ -107,10 +122,13 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     this.readWaitMillis = settings.readWaitTimeout().toMillis();
     this.machine =
         new KvStateMachine(
+            store,
             settings.sessionTimeout().toMillis(),
             settings.maxSessions(),
+            SessionTable.DEFAULT_RESPONSES_PER_SESSION,
             settings.endedSessionRetention().toMillis(),
             settings.maxEndedSessions());
+    this.applied = machine.lastAppliedIndex();
   }
 
   @Override
@@ -131,9 +149,9 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
         throw new IllegalStateException(
             "entry " + e.index() + " handed to apply after " + applied + ": entries apply in order");
       }
-      Result result = null;
-      if (e.type() == EntryType.COMMAND) {
-        result = applyCommand(e);
+      Result result = e.type() == EntryType.COMMAND ? applyCommand(e) : null;
+      if (result == null) {
+        machine.skip(e.index());
       }
       applied = e.index();
       Waiter w = waiters.remove(e.index());
@@ -152,6 +170,8 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
         }
       }
     }
+    // One write for the whole batch, not synced: see the class comment.
+    machine.endBatch();
     if (!m.entries().isEmpty()) {
       m.ackTo().tell(new Applied(applied));
     }
@@ -166,6 +186,7 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     } catch (IllegalArgumentException ex) {
       // The same bytes are in every replica's log, so every replica refuses them alike.
       getContext().getLog().error("Entry [{}] holds no valid command: {}", e.index(), ex.getMessage());
+      machine.skip(e.index());
       return Result.error(ErrorCode.INVALID_REQUEST, "entry " + e.index() + ": " + ex.getMessage());
     }
     return machine.apply(e.index(), e.term(), command);

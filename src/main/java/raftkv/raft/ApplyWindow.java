@@ -10,7 +10,7 @@ import raftkv.storage.RaftLog;
  * {@code maxBatchBytes}, with at most {@link #MAX_BATCHES_IN_FLIGHT} batches handed over and not
  * yet acknowledged. So a restart with a long committed log, or a follower far behind, never holds
  * more than a few batches in memory: the next batch is read once the state machine has applied
- * an earlier one.
+ * an earlier one. It starts after the index the state machine's stored data already includes.
  */
 final class ApplyWindow {
   static final int MAX_BATCHES_IN_FLIGHT = 4;
@@ -23,8 +23,14 @@ final class ApplyWindow {
   private final List<Long> inFlight = new ArrayList<>();
 
   ApplyWindow(RaftLog log, long maxBatchBytes) {
+    this(log, maxBatchBytes, 0);
+  }
+
+  /** Starting after {@code appliedIndex}, which the state machine already holds. */
+  ApplyWindow(RaftLog log, long maxBatchBytes, long appliedIndex) {
     this.log = log;
     this.maxBatchBytes = maxBatchBytes;
+    this.handed = appliedIndex;
   }
 
   /** The batches to hand over now, in order, toward {@code commitIndex}. */

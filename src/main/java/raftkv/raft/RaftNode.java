@@ -3,6 +3,7 @@ package raftkv.raft;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.BehaviorInterceptor;
+import akka.actor.typed.ChildFailed;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.TypedActorContext;
@@ -52,6 +53,7 @@ import raftkv.raft.core.Rpc.PeerMessage;
 import raftkv.raft.core.Step;
 import raftkv.storage.EntryType;
 import raftkv.storage.RaftStorage;
+import raftkv.storage.StorageException;
 
 /**
  * A Raft node as a typed actor: a thin shell around {@link RaftCore}, which makes every decision.
@@ -67,7 +69,9 @@ import raftkv.storage.RaftStorage;
  * every heartbeat, at most {@code max-inflight-appends} ahead of each follower's acknowledgements.
  * Committed entries go in bounded batches to the {@link StateMachineActor} child, which applies
  * them through the client session table, acknowledges each batch, answers the waiting clients, and
- * answers linearizable reads once it has applied up to their read index.
+ * answers linearizable reads once it has applied up to their read index. The state machine's data
+ * is in the node's storage, with the index it was applied up to: a restarted node hands it the
+ * entries after that index only, and never counts less than that index as committed.
  */
 public final class RaftNode {
 
@@ -228,11 +232,14 @@ public final class RaftNode {
     // simulation runs it on a deterministic one).
     this.stateMachine =
         context.spawn(
-            StateMachineActor.create(settings, clock), "state-machine", DispatcherSelector.sameAsParent());
+            StateMachineActor.create(settings, clock, storage.stateStore()),
+            "state-machine",
+            DispatcherSelector.sameAsParent());
     context.watch(stateMachine);
     this.appliedAdapter =
         context.messageAdapter(StateMachineActor.Applied.class, a -> new Applied(a.index()));
-    this.applied = new ApplyWindow(storage, settings.maxAppendBytes());
+    // The state machine loads its state from the same store: it resumes after this index.
+    this.applied = new ApplyWindow(storage, settings.maxAppendBytes(), storage.stateStore().appliedIndex());
   }
 
   private Behavior<Command> start() {
@@ -243,9 +250,18 @@ public final class RaftNode {
     // follower whose sync failed came back and completed a majority with an unsynced entry).
     storage.sync();
     timers.startTimerWithFixedDelay(KEEPALIVE_TIMER, new Timer(Tick.KEEPALIVE), KEEPALIVE_INTERVAL);
-    Step first = core.start(storage.currentTerm(), storage.votedFor(), storage.commitHint());
-    // Entries committed before the restart are applied from the start, without a leader.
-    state = execute(new RaftState(first.state().node().withCommitIndex(0), first.state().role(), 0), first);
+    long stored = applied.handed();
+    if (stored > storage.lastIndex()) {
+      throw new StorageException(
+          "the state machine is stored up to index " + stored + ", beyond the log's last index "
+              + storage.lastIndex());
+    }
+    // What the state machine applied was committed: the commit index starts no lower.
+    Step first = core.start(storage.currentTerm(), storage.votedFor(), Math.max(storage.commitHint(), stored));
+    log.info("State machine stored up to index [{}]; applying committed entries from [{}]", stored, stored + 1);
+    // Entries committed before the restart and not yet applied are applied from the start, without
+    // a leader: the window hands over those after the stored index.
+    state = execute(new RaftState(first.state().node().withCommitIndex(stored), first.state().role(), 0), first);
     return behaviorFor(state);
   }
 
@@ -300,9 +316,14 @@ public final class RaftNode {
 
   /**
    * The state machine child stopped (it failed): this node can no longer apply or answer. Failing
-   * the node lets its supervisor restart it, which rebuilds the state machine from storage.
+   * the node lets its supervisor restart it, which reloads the state machine from storage, or stop
+   * it if the storage failed.
    */
   private Behavior<Command> onStateMachineStopped(Terminated t) {
+    if (t instanceof ChildFailed f && f.getCause() instanceof StorageException e) {
+      // Its store failed: the node stops rather than restart on a store it cannot trust.
+      throw new StorageException("state machine: " + e.getMessage(), e);
+    }
     throw new IllegalStateException("state machine stopped (" + t.getRef() + "); restarting the node");
   }
 

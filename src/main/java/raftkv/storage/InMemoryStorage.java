@@ -5,7 +5,8 @@ import java.util.Optional;
 import raftkv.common.Endpoint;
 
 /**
- * Storage kept in memory: for tests, where one object outliving a node's actor stands for its disk.
+ * Storage kept in memory: for tests, where one object outliving a node's actor stands for its disk,
+ * the state machine's data included ({@link InMemoryStateStore}).
  * Counts the syncs a real store would make, so tests can check that writes share them. The
  * simulation's disk ({@code raftkv.sim.SimDisk}) extends it with what a power failure loses.
  */
@@ -16,7 +17,22 @@ public class InMemoryStorage implements RaftStorage {
   private long commitHint;
   /** The log as written; a subclass that simulates a disk also reads what it replaces. */
   protected final InMemoryLog log = new InMemoryLog();
+  private final InMemoryStateStore state;
   private long syncs;
+
+  public InMemoryStorage() {
+    this(new InMemoryStateStore());
+  }
+
+  /** With {@code state} as the state machine's data (a simulated disk passes one that tracks writes). */
+  protected InMemoryStorage(InMemoryStateStore state) {
+    this.state = state;
+  }
+
+  @Override
+  public InMemoryStateStore stateStore() {
+    return state;
+  }
 
   @Override
   public synchronized long currentTerm() {

@@ -1,15 +1,20 @@
 package raftkv.storage;
 
+import static raftkv.storage.StoreFormat.APPLIED_INDEX_KEY;
 import static raftkv.storage.StoreFormat.COMMIT_HINT_KEY;
 import static raftkv.storage.StoreFormat.FIRST_INDEX_KEY;
 import static raftkv.storage.StoreFormat.FORMAT;
+import static raftkv.storage.StoreFormat.FORMAT_1;
 import static raftkv.storage.StoreFormat.FORMAT_KEY;
+import static raftkv.storage.StoreFormat.KV_CF;
 import static raftkv.storage.StoreFormat.LOG_CF;
 import static raftkv.storage.StoreFormat.META_CF;
 import static raftkv.storage.StoreFormat.NODE_ID_KEY;
 import static raftkv.storage.StoreFormat.PREV_TERM_KEY;
+import static raftkv.storage.StoreFormat.SESSIONS_CF;
 import static raftkv.storage.StoreFormat.TERM_KEY;
 import static raftkv.storage.StoreFormat.VOTED_FOR_KEY;
+import static raftkv.storage.StoreFormat.checkState;
 import static raftkv.storage.StoreFormat.corrupt;
 import static raftkv.storage.StoreFormat.decode;
 import static raftkv.storage.StoreFormat.describe;
@@ -34,33 +39,35 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import org.rocksdb.AbstractNativeReference;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import raftkv.common.Endpoint;
+import raftkv.storage.StoreDb.Mode;
 import raftkv.storage.StoreFormat.Meta;
 
 /**
  * {@link RaftStorage} on one RocksDB instance in a data directory, in the layout that {@link
- * StoreFormat} describes and checks.
+ * StoreFormat} describes and checks: the log, the term and vote, and the state machine's data
+ * ({@link #stateStore()}), so that one write-ahead log and one sync cover them all.
  *
  * <h2>Opening</h2>
  *
  * A missing or empty directory becomes a new store. Anything else is first checked through a
- * read-only open that writes nothing (no lock, not even a LOG file): the format marker, the node id, and
- * one scan of the whole log, which also loads every term into memory so that {@link #termAt},
- * {@link #lastIndex} and {@link #lastTerm} never touch the disk. Only a store that passes is opened
- * for writing, so a store we refuse is left exactly as it was for the operator to look at.
+ * read-only open that writes nothing (no lock, not even a LOG file): the column families, the
+ * format marker, the node id, one scan of the whole log (which also loads every term into memory
+ * so that {@link #termAt}, {@link #lastIndex} and {@link #lastTerm} never touch the disk), and the
+ * state machine's applied index against the log. Only a store that passes is opened for writing,
+ * so a store we refuse is left exactly as it was for the operator to look at. A store of the
+ * previous format ({@value StoreFormat#FORMAT_1}, the log alone) passes, and is then upgraded in
+ * place (see {@link StoreFormat}).
  *
- * <p>One writer (the node's actor); the methods are synchronized anyway, since the term cache is
- * plain memory.
+ * <p>One writer (the node's actor, and its state machine's actor for the state machine's data); the
+ * methods are synchronized anyway, since the term cache is plain memory, and so that nothing uses
+ * the database once {@link #close} has closed it.
  */
 public final class RocksDbStorage implements RaftStorage {
 
@@ -68,19 +75,25 @@ public final class RocksDbStorage implements RaftStorage {
     RocksDbLibrary.load(); // from our directory, not a new copy in java.io.tmpdir
   }
 
+  /** The block cache of the state machine's column families when none is given: 64 MiB. */
+  public static final long DEFAULT_STATE_CACHE_BYTES = 64L << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(RocksDbStorage.class);
+
   private final Path dir;
-  private final Db db;
+  private final StoreDb db;
   private final WriteOptions synced = new WriteOptions().setSync(true);
   private final WriteOptions unsynced = new WriteOptions();
   private final long firstIndex;
   private final long prevTerm;
   private final Terms terms;
+  private final RocksDbStateStore state;
   private long term;
   private Optional<Endpoint> votedFor;
   private long commitHint;
   private boolean closed;
 
-  private RocksDbStorage(Path dir, Db db, Meta meta, Terms terms) {
+  private RocksDbStorage(Path dir, StoreDb db, Meta meta, Terms terms) {
     this.dir = dir;
     this.db = db;
     this.firstIndex = meta.firstIndex();
@@ -89,29 +102,40 @@ public final class RocksDbStorage implements RaftStorage {
     this.term = meta.term();
     this.votedFor = meta.votedFor();
     this.commitHint = meta.commitHint();
+    this.state = new RocksDbStateStore(this, db, unsynced, meta.appliedIndex());
+  }
+
+  /** As {@link #open(Path, int, long)} with a block cache of {@link #DEFAULT_STATE_CACHE_BYTES}. */
+  public static RocksDbStorage open(Path dir, int nodeId) {
+    return open(dir, nodeId, DEFAULT_STATE_CACHE_BYTES);
   }
 
   /**
-   * Opens the store in {@code dir}, creating it when {@code dir} is missing or empty.
+   * Opens the store in {@code dir}, creating it when {@code dir} is missing or empty, and
+   * upgrading it when it is of the previous format. {@code stateCacheBytes} is the size of the
+   * block cache of the state machine's data (native memory, outside the Java heap).
    *
    * @throws StorageException with a one-line reason when the directory is not a usable store of
    *     node {@code nodeId}; nothing in it has been changed then
    */
-  public static RocksDbStorage open(Path dir, int nodeId) {
+  public static RocksDbStorage open(Path dir, int nodeId, long stateCacheBytes) {
     if (isMissingOrEmpty(dir)) {
-      return create(dir, nodeId);
+      return create(dir, nodeId, stateCacheBytes);
     }
     if (!Files.exists(dir.resolve("CURRENT"))) {
       throw notOurs(dir, "no RocksDB CURRENT file");
     }
+    List<byte[]> families = ourFamilies(dir);
     // Validate through a read-only open, which writes nothing: a refused store stays as it was.
     Meta meta;
     Terms terms;
-    try (Db readOnly = openDb(dir, Mode.READ_ONLY)) {
+    try (StoreDb readOnly = openDb(dir, Mode.READ_ONLY, families, stateCacheBytes)) {
       meta = readMeta(dir, readOnly, nodeId);
       terms = scanLog(dir, readOnly, meta);
+      checkState(dir, readOnly, meta, meta.firstIndex() - 1 + terms.size());
     }
-    Db db = openDb(dir, Mode.READ_WRITE);
+    StoreDb db =
+        openDb(dir, meta.needsUpgrade() ? Mode.UPGRADE : Mode.READ_WRITE, ALL_FAMILIES, stateCacheBytes);
     try {
       // Nobody else can write now that we hold the lock; check that nobody did since the scan.
       long lastIndex = meta.firstIndex() - 1 + terms.size();
@@ -119,21 +143,52 @@ public final class RocksDbStorage implements RaftStorage {
           || lastIndexOnDisk(dir, db, meta.firstIndex()) != lastIndex) {
         throw new StorageException(dir + " changed while being opened; is another process at it?");
       }
-      return new RocksDbStorage(dir, db, meta, terms);
+      RocksDbStorage storage = new RocksDbStorage(dir, db, meta, terms);
+      if (meta.needsUpgrade()) {
+        storage.upgrade();
+      }
+      return storage;
     } catch (RuntimeException e) {
       db.close();
       throw e;
     }
   }
 
-  private static RocksDbStorage create(Path dir, int nodeId) {
+  private static final List<byte[]> ALL_FAMILIES = List.of(META_CF, LOG_CF, KV_CF, SESSIONS_CF);
+
+  /**
+   * Which of our column families the store has: meta and log at least, else it is not ours. Read
+   * from the manifest, which writes nothing.
+   */
+  private static List<byte[]> ourFamilies(Path dir) {
+    List<byte[]> present;
+    try {
+      present = StoreDb.families(dir);
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+    List<byte[]> ours = new ArrayList<>();
+    for (byte[] family : ALL_FAMILIES) {
+      if (present.stream().anyMatch(p -> Arrays.equals(p, family))) {
+        ours.add(family);
+      }
+    }
+    if (!ours.contains(META_CF) || !ours.contains(LOG_CF)) {
+      throw notOurs(dir, "RocksDB without the raftkv column families");
+    }
+    return ours;
+  }
+
+  private static RocksDbStorage create(Path dir, int nodeId, long stateCacheBytes) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new StorageException(dir + ": cannot create the directory (" + describe(e) + ")", e);
     }
-    Meta meta = new Meta(nodeId, 0, Optional.empty(), 0, 1, 0);
-    RocksDbStorage storage = new RocksDbStorage(dir, openDb(dir, Mode.CREATE), meta, new Terms());
+    Meta meta = new Meta(FORMAT, nodeId, 0, Optional.empty(), 0, 1, 0, 0);
+    RocksDbStorage storage =
+        new RocksDbStorage(
+            dir, openDb(dir, Mode.CREATE, ALL_FAMILIES, stateCacheBytes), meta, new Terms());
     try {
       storage.stamp(meta);
     } catch (RuntimeException e) {
@@ -156,10 +211,46 @@ public final class RocksDbStorage implements RaftStorage {
       batch.put(db.meta, COMMIT_HINT_KEY, longBytes(meta.commitHint()));
       batch.put(db.meta, FIRST_INDEX_KEY, longBytes(meta.firstIndex()));
       batch.put(db.meta, PREV_TERM_KEY, longBytes(meta.prevTerm()));
+      batch.put(db.meta, APPLIED_INDEX_KEY, longBytes(meta.appliedIndex()));
       db.rocks.write(synced, batch);
     } catch (RocksDBException e) {
       throw writeFailed(e);
     }
+  }
+
+  /**
+   * Completes the upgrade of a format-1 store, whose state column families the open has just
+   * created (empty): the new format and applied index 0, in one synced batch.
+   */
+  private void upgrade() {
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.put(db.meta, FORMAT_KEY, utf8(FORMAT));
+      batch.put(db.meta, APPLIED_INDEX_KEY, longBytes(0));
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    LOG.info(
+        "Upgraded the store in [{}] from format [{}] to [{}]: the state machine is now stored, and"
+            + " starts empty: the log ([{}] entries) replays into it once",
+        dir, FORMAT_1, FORMAT, lastIndex());
+  }
+
+  private static StoreDb openDb(Path dir, Mode mode, List<byte[]> families, long stateCacheBytes) {
+    try {
+      return StoreDb.open(dir, mode, families, stateCacheBytes);
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+  }
+
+  /**
+   * The state machine's data, in this store's RocksDB: its writes share the log's write-ahead
+   * log, so the log's next sync makes them durable.
+   */
+  @Override
+  public StateStore stateStore() {
+    return state;
   }
 
   // ---------------------------------------------------------------------------------- TermStore
@@ -400,94 +491,21 @@ public final class RocksDbStorage implements RaftStorage {
     unsynced.close();
   }
 
-  private void checkOpen() {
+  void checkOpen() {
     if (closed) {
       throw new IllegalStateException(dir + ": storage is closed");
     }
   }
 
-  private StorageException writeFailed(RocksDBException e) {
+  StorageException writeFailed(RocksDBException e) {
     return new StorageException(dir + ": write failed: " + describe(e), e);
   }
 
-  private StorageException readFailed(RocksDBException e) {
+  StorageException readFailed(RocksDBException e) {
     if (isCorruption(e)) {
       return corrupt(dir, describe(e), e);
     }
     return new StorageException(dir + ": read failed: " + describe(e), e);
-  }
-
-  // ---------------------------------------------------------------------------- native handles
-
-  private enum Mode {
-    CREATE,
-    READ_WRITE,
-    /** Takes no lock and writes nothing (not even a LOG file): safe on a store we may refuse. */
-    READ_ONLY
-  }
-
-  private static Db openDb(Path dir, Mode mode) {
-    try {
-      return Db.open(dir, mode);
-    } catch (RocksDBException e) {
-      throw openFailed(dir, e);
-    }
-  }
-
-  /** An open RocksDB with our column families, and every native object it needs. */
-  static final class Db implements AutoCloseable {
-    final RocksDB rocks;
-    final ColumnFamilyHandle meta;
-    final ColumnFamilyHandle log;
-    private final List<ColumnFamilyHandle> handles;
-    /** Options: they must outlive the database, so they are closed after it. */
-    private final List<AbstractNativeReference> settings;
-
-    private Db(
-        RocksDB rocks, List<ColumnFamilyHandle> handles, List<AbstractNativeReference> settings) {
-      this.rocks = rocks;
-      this.handles = handles;
-      this.meta = handles.get(1);
-      this.log = handles.get(2);
-      this.settings = settings;
-    }
-
-    static Db open(Path dir, Mode mode) throws RocksDBException {
-      ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
-      boolean create = mode == Mode.CREATE;
-      DBOptions dbOptions =
-          new DBOptions()
-              .setCreateIfMissing(create)
-              .setCreateMissingColumnFamilies(create)
-              .setErrorIfExists(create)
-              .setKeepLogFileNum(5);
-      List<AbstractNativeReference> settings = List.of(dbOptions, cfOptions);
-      List<ColumnFamilyDescriptor> descriptors =
-          List.of(
-              new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-              new ColumnFamilyDescriptor(META_CF, cfOptions),
-              new ColumnFamilyDescriptor(LOG_CF, cfOptions));
-      List<ColumnFamilyHandle> handles = new ArrayList<>();
-      String path = dir.toString();
-      try {
-        RocksDB rocks =
-            mode == Mode.READ_ONLY
-                ? RocksDB.openReadOnly(dbOptions, path, descriptors, handles)
-                : RocksDB.open(dbOptions, path, descriptors, handles);
-        return new Db(rocks, handles, settings);
-      } catch (RocksDBException | RuntimeException e) {
-        settings.forEach(AbstractNativeReference::close);
-        throw e;
-      }
-    }
-
-    /** Column families first, then the database, then what it was opened with. */
-    @Override
-    public void close() {
-      handles.forEach(ColumnFamilyHandle::close);
-      rocks.close();
-      settings.forEach(AbstractNativeReference::close);
-    }
   }
 
   /** The terms of the log's entries in a growable array, indexed from firstIndex. */

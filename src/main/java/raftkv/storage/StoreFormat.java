@@ -8,11 +8,11 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
 import raftkv.common.Endpoint;
-import raftkv.storage.RocksDbStorage.Db;
 import raftkv.storage.RocksDbStorage.Terms;
 
 /**
@@ -21,34 +21,55 @@ import raftkv.storage.RocksDbStorage.Terms;
  *
  * <h2>On-disk layout (format {@value #FORMAT})</h2>
  *
- * Column families {@code meta} and {@code log}, plus RocksDB's {@code default}, which stays empty.
- * Every number is big-endian with a fixed width; strings are UTF-8.
+ * Column families {@code meta}, {@code log}, {@code kv} and {@code sessions}, plus RocksDB's {@code
+ * default}, which stays empty. One RocksDB instance, so one write-ahead log: a sync of the log
+ * makes every earlier state machine write durable too. Every number is big-endian with a fixed
+ * width; strings are UTF-8.
  *
  * <pre>
- * meta  "format"          "raftkv-1"      marks the directory as ours; checked before anything else
- *       "node-id"         4-byte int      the node this store belongs to
- *       "term"            8-byte long     currentTerm
- *       "voted-for"       "host:port"     votedFor; absent when the node has not voted in this term
- *       "commit-hint"     8-byte long     see {@link TermStore#commitHint()}
- *       "log-first-index" 8-byte long     index of the first entry held: 1
- *       "log-prev-term"   8-byte long     term of entry log-first-index - 1: 0
- * log   8-byte index   -> [format byte = 1][EntryType code][term: 8 bytes][data bytes]
+ * meta      "format"          "raftkv-2"      marks the directory as ours; checked before anything else
+ *           "node-id"         4-byte int      the node this store belongs to
+ *           "term"            8-byte long     currentTerm
+ *           "voted-for"       "host:port"     votedFor; absent when the node has not voted in this term
+ *           "commit-hint"     8-byte long     see {@link TermStore#commitHint()}
+ *           "log-first-index" 8-byte long     index of the first entry held: 1
+ *           "log-prev-term"   8-byte long     term of entry log-first-index - 1: 0
+ *           "applied-index"   8-byte long     the last log index the state machine's data includes
+ *                                             (0: none); written in the same batch as that data
+ * log       8-byte index   -> [format byte = 1][EntryType code][term: 8 bytes][data bytes]
+ * kv        key (UTF-8)    -> value (UTF-8)   the clients' keys, in byte order
+ * sessions  the client session table, one record per key, as raftkv.kv.SessionRecords lays out
  * </pre>
  *
  * Log keys are contiguous from {@code log-first-index}, and terms never decrease along the log.
  * Nothing compacts the log yet: a new store writes {@code log-first-index} 1 and {@code
  * log-prev-term} 0, and nothing changes them. They are there for snapshots, which are planned; an
- * open already accepts a log that starts later.
+ * open already accepts a log that starts later. {@code applied-index} is at most the log's last
+ * index: the state machine applies committed entries only, which this node had synced first.
+ *
+ * <h2>Format {@value #FORMAT_1} (before the state machine was stored)</h2>
+ *
+ * The same {@code meta} (without {@code applied-index}) and {@code log}, no {@code kv} and no
+ * {@code sessions}: the state machine lived in the heap and was rebuilt by replaying the log. Such a
+ * store is upgraded in place when opened: the two column families are created (empty), then {@code
+ * format} becomes {@value #FORMAT} and {@code applied-index} 0 in one synced batch, so the log
+ * replays once into the stored state machine. A crash in between leaves format {@value #FORMAT_1}
+ * with empty state column families, which the next open upgrades the same way. Any other format is
+ * refused and left untouched.
  */
 final class StoreFormat {
 
-  static final String FORMAT = "raftkv-1";
+  static final String FORMAT = "raftkv-2";
+  /** The format before the state machine was stored: upgraded in place. */
+  static final String FORMAT_1 = "raftkv-1";
   static final byte ENTRY_FORMAT = 1;
   /** Format byte, type code and term, before the entry's data. */
   static final int ENTRY_HEADER_BYTES = 1 + 1 + Long.BYTES;
 
   static final byte[] META_CF = utf8("meta");
   static final byte[] LOG_CF = utf8("log");
+  static final byte[] KV_CF = utf8("kv");
+  static final byte[] SESSIONS_CF = utf8("sessions");
   static final byte[] FORMAT_KEY = utf8("format");
   static final byte[] NODE_ID_KEY = utf8("node-id");
   static final byte[] TERM_KEY = utf8("term");
@@ -56,28 +77,40 @@ final class StoreFormat {
   static final byte[] COMMIT_HINT_KEY = utf8("commit-hint");
   static final byte[] FIRST_INDEX_KEY = utf8("log-first-index");
   static final byte[] PREV_TERM_KEY = utf8("log-prev-term");
+  static final byte[] APPLIED_INDEX_KEY = utf8("applied-index");
 
   private StoreFormat() {}
 
   // ---------------------------------------------------------------------- validation on open
 
-  /** The meta column family, decoded. */
+  /** The meta column family, decoded; {@code appliedIndex} is 0 in format 1. */
   record Meta(
+      String format,
       int nodeId,
       long term,
       Optional<Endpoint> votedFor,
       long commitHint,
       long firstIndex,
-      long prevTerm) {}
+      long prevTerm,
+      long appliedIndex) {
 
-  static Meta readMeta(Path dir, Db db, int expectedNodeId) {
+    boolean needsUpgrade() {
+      return format.equals(FORMAT_1);
+    }
+  }
+
+  static Meta readMeta(Path dir, StoreDb db, int expectedNodeId) {
     try {
       byte[] format = db.rocks.get(db.meta, FORMAT_KEY);
       if (format == null) {
         throw notOurs(dir, "RocksDB without the raftkv format marker");
       }
-      if (!Arrays.equals(format, utf8(FORMAT))) {
-        throw notOurs(dir, "format '" + text(format) + "', expected '" + FORMAT + "'");
+      boolean current = Arrays.equals(format, utf8(FORMAT));
+      if (!current && !Arrays.equals(format, utf8(FORMAT_1))) {
+        throw notOurs(
+            dir,
+            "format '" + text(format) + "', expected '" + FORMAT + "' (or '" + FORMAT_1
+                + "', which this build upgrades)");
       }
       int nodeId = ByteBuffer.wrap(fixed(dir, db, NODE_ID_KEY, Integer.BYTES)).getInt();
       if (nodeId != expectedNodeId) {
@@ -89,24 +122,30 @@ final class StoreFormat {
       if (firstIndex < 1 || prevTerm < 0 || (firstIndex == 1 && prevTerm != 0)) {
         throw corrupt(dir, "log starts at index " + firstIndex + " after term " + prevTerm);
       }
+      long appliedIndex = current ? readLong(dir, db, APPLIED_INDEX_KEY) : 0;
+      if (appliedIndex < 0) {
+        throw corrupt(dir, "meta 'applied-index' is " + appliedIndex);
+      }
       return new Meta(
+          current ? FORMAT : FORMAT_1,
           nodeId,
           readLong(dir, db, TERM_KEY),
           readVotedFor(dir, db),
           readLong(dir, db, COMMIT_HINT_KEY),
           firstIndex,
-          prevTerm);
+          prevTerm,
+          appliedIndex);
     } catch (RocksDBException e) {
       throw openFailed(dir, e);
     }
   }
 
-  private static long readLong(Path dir, Db db, byte[] key) throws RocksDBException {
+  private static long readLong(Path dir, StoreDb db, byte[] key) throws RocksDBException {
     return ByteBuffer.wrap(fixed(dir, db, key, Long.BYTES)).getLong();
   }
 
   /** The value of a meta key that must be present with exactly {@code length} bytes. */
-  private static byte[] fixed(Path dir, Db db, byte[] key, int length) throws RocksDBException {
+  private static byte[] fixed(Path dir, StoreDb db, byte[] key, int length) throws RocksDBException {
     byte[] value = db.rocks.get(db.meta, key);
     if (value == null) {
       throw corrupt(dir, "meta '" + text(key) + "' is missing");
@@ -118,7 +157,7 @@ final class StoreFormat {
     return value;
   }
 
-  private static Optional<Endpoint> readVotedFor(Path dir, Db db) throws RocksDBException {
+  private static Optional<Endpoint> readVotedFor(Path dir, StoreDb db) throws RocksDBException {
     byte[] value = db.rocks.get(db.meta, VOTED_FOR_KEY);
     if (value == null) {
       return Optional.empty();
@@ -131,7 +170,7 @@ final class StoreFormat {
   }
 
   /** Checks every log entry once and returns their terms. */
-  static Terms scanLog(Path dir, Db db, Meta meta) {
+  static Terms scanLog(Path dir, StoreDb db, Meta meta) {
     Terms terms = new Terms();
     long expected = meta.firstIndex();
     long previousTerm = meta.prevTerm();
@@ -170,8 +209,46 @@ final class StoreFormat {
     return terms;
   }
 
+  /**
+   * Checks the state machine's column families against the meta: in format {@value #FORMAT} both
+   * are there and the applied index is within the log; in format {@value #FORMAT_1} any that exist
+   * (an upgrade interrupted after creating them) are empty.
+   */
+  static void checkState(Path dir, StoreDb db, Meta meta, long lastIndex) {
+    if (meta.needsUpgrade()) {
+      checkEmpty(dir, db, db.kv, "kv");
+      checkEmpty(dir, db, db.sessions, "sessions");
+      return;
+    }
+    if (db.kv == null || db.sessions == null) {
+      String missing = db.kv == null ? "kv" : "sessions";
+      throw corrupt(dir, "format " + FORMAT + " without the column family '" + missing + "'");
+    }
+    if (meta.appliedIndex() > lastIndex) {
+      throw corrupt(
+          dir,
+          "the state machine applied up to index " + meta.appliedIndex()
+              + ", beyond the log's last index " + lastIndex);
+    }
+  }
+
+  private static void checkEmpty(Path dir, StoreDb db, ColumnFamilyHandle family, String name) {
+    if (family == null) {
+      return;
+    }
+    try (RocksIterator it = db.rocks.newIterator(family)) {
+      it.seekToFirst();
+      if (it.isValid()) {
+        throw corrupt(dir, "format " + FORMAT_1 + " with data in the column family '" + name + "'");
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw openFailed(dir, e);
+    }
+  }
+
   /** The highest log index on disk, or {@code firstIndex - 1} when the log is empty. */
-  static long lastIndexOnDisk(Path dir, Db db, long firstIndex) {
+  static long lastIndexOnDisk(Path dir, StoreDb db, long firstIndex) {
     try (RocksIterator it = db.rocks.newIterator(db.log)) {
       it.seekToLast();
       if (it.isValid()) {

@@ -503,7 +503,7 @@ class KvStateMachineTest {
    * (refused while their ended record is kept), over more clients than the table holds, and
    * cluster-chosen registrations; the logged time mostly advances and sometimes jumps.
    */
-  private static List<KvCommand> randomLog(Random random, int size) {
+  static List<KvCommand> randomLog(Random random, int size) {
     List<KvCommand> log = new ArrayList<>();
     Map<String, Long> nextSeq = new HashMap<>();
     Map<String, Op> lastOp = new HashMap<>();

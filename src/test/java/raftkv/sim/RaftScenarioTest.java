@@ -404,6 +404,38 @@ class RaftScenarioTest {
   }
 
   @Test
+  void aPowerFailureTakesTheStoredStateMachineBackWholeAndTheLogReplaysTheRest() {
+    try (SimCluster c = new SimCluster(kit, 3, 1135)) {
+      for (int i = 1; i <= 10; i++) {
+        c.writeOk("w", i, new Op.Incr("n", 1));
+      }
+      int leader = c.awaitLeader(SECOND);
+      int follower = (leader + 1) % 3;
+      // The follower learns of the last commit with the next heartbeat and applies it: one state
+      // machine batch, not synced (a heartbeat appends nothing, so nothing syncs after it).
+      c.advance(Duration.ofMillis(200));
+      SimDisk disk = c.disk(follower);
+      long applied = disk.stateStore().appliedIndex();
+      assertThat(c.status(follower).lastApplied()).isEqualTo(applied);
+      assertThat(disk.durableAppliedIndex()).as("durable applied index").isLessThan(applied);
+
+      c.powerFailure(follower);
+      assertThat(disk.stateStore().appliedIndex())
+          .as("back at the last synced batch, whole")
+          .isEqualTo(disk.durableAppliedIndex())
+          .isLessThan(applied);
+      assertThat(disk.lostStateWrites()).isPositive();
+      long storedBefore = c.storedStarts();
+      c.start(follower);
+      assertThat(c.storedStarts()).as("it resumed from its stored state").isEqualTo(storedBefore + 1);
+      c.advance(SECOND);
+      assertThat(c.status(follower).lastApplied()).isGreaterThanOrEqualTo(applied);
+      Reply r = c.await(c.read(follower, "n", Consistency.STALE), SECOND).orElseThrow();
+      assertThat(r.result().value()).as("ten increments, each applied once").isEqualTo("10");
+    }
+  }
+
+  @Test
   void churnOfCrashesAndRestartsWithClientsWritingThroughout() {
     Simulation.Report r =
         Simulation.run(

@@ -101,6 +101,9 @@ public final class SimCluster implements AutoCloseable {
   /** When the cluster started: its clock counts from here, so a run never depends on what ran before. */
   private final Duration origin;
 
+  /** Starts of a node whose disk held a stored state machine (applied index above 0). */
+  private long storedStarts;
+
   /** Every term in which some node stood as candidate (asked for votes). */
   public final Set<Long> candidateTerms = ConcurrentHashMap.newKeySet();
 
@@ -184,6 +187,9 @@ public final class SimCluster implements AutoCloseable {
     }
     Endpoint self = endpoints.get(i);
     List<Endpoint> peers = endpoints.stream().filter(e -> !e.equals(self)).toList();
+    if (disks[i].stateStore().appliedIndex() > 0) {
+      storedStarts++; // it resumes after that index, not from the start of the log
+    }
     Behavior<NodeMessage> node =
         RaftNode.create(
             new ClusterConfig(i + 1, self, peers),
@@ -230,6 +236,20 @@ public final class SimCluster implements AutoCloseable {
     refs.get(i).tell(new ClientProtocol.GetStatus(statusInbox.ref()));
     settle();
     return statusInbox.poll().orElseThrow(() -> new AssertionError("n" + (i + 1) + " did not answer a status request"));
+  }
+
+  /** How many starts so far resumed from a stored state machine rather than an empty one. */
+  public long storedStarts() {
+    return storedStarts;
+  }
+
+  /** State machine batches lost whole in power failures so far, over every disk. */
+  public long lostStateWrites() {
+    long lost = 0;
+    for (SimDisk d : disks) {
+      lost += d.lostStateWrites();
+    }
+    return lost;
   }
 
   public ActorRef<NodeMessage> ref(int i) {

@@ -1,9 +1,11 @@
 package raftkv.sim;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import raftkv.common.Endpoint;
 import raftkv.storage.InMemoryLog;
+import raftkv.storage.InMemoryStateStore;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.storage.StorageException;
@@ -16,6 +18,12 @@ import raftkv.storage.StorageException;
  * as one write-ahead log does): a power failure loses every unsynced write. With {@link
  * #failSyncs(boolean)} every sync fails with a {@link StorageException} and nothing more becomes
  * durable: the node must stop, and must not have acknowledged what it could not store.
+ *
+ * <p>The state machine's data ({@link #stateStore()}) shares that write-ahead log, as it does in
+ * the RocksDB store: each of its writes (one atomic batch, with the applied index) is visible at
+ * once and survives a crash, becomes durable with the next sync, and is lost whole in a power
+ * failure before that sync. So a power failure can take the state machine back to an earlier
+ * applied index, never to half a batch, and the restarted node replays the log from there.
  *
  * <p>Every change to the log is reported to the cluster's {@link SafetyChecker}, which checks Log
  * Matching and that no committed entry is ever removed as it happens.
@@ -32,12 +40,55 @@ public final class SimDisk extends InMemoryStorage {
   /** The lowest index written since the last sync (log.lastIndex() + 1 when none). */
   private long dirtyFrom = 1;
 
+  private final TrackedState state;
+  private final TrackedDurable durableState = new TrackedDurable();
+
   private boolean failSyncs;
   private long failedSyncs;
+  private long lostStateWrites;
 
   SimDisk(int node, SafetyChecker checker) {
+    super(new TrackedState());
     this.node = node;
     this.checker = checker;
+    this.state = (TrackedState) stateStore();
+  }
+
+  /** The state machine's data, remembering the writes made since the last sync, in order. */
+  private static final class TrackedState extends InMemoryStateStore {
+    private record Write(List<Change> changes, long appliedIndex) {}
+
+    private final List<Write> unsynced = new ArrayList<>();
+
+    @Override
+    protected synchronized void written(List<Change> changes, long appliedIndex) {
+      unsynced.add(new Write(changes, appliedIndex));
+    }
+
+    /** Makes every write so far durable in {@code durable}, in order. */
+    synchronized void syncTo(TrackedDurable durable) {
+      for (Write w : unsynced) {
+        durable.replay(w.changes(), w.appliedIndex());
+      }
+      unsynced.clear();
+    }
+
+    /** Back to {@code durable}: every unsynced write is lost, whole. */
+    synchronized void lose(InMemoryStateStore durable) {
+      restore(durable);
+      unsynced.clear();
+    }
+
+    synchronized int unsyncedWrites() {
+      return unsynced.size();
+    }
+  }
+
+  /** The durable copy of the state machine's data. */
+  private static final class TrackedDurable extends InMemoryStateStore {
+    void replay(List<Change> changes, long appliedIndex) {
+      apply(changes, appliedIndex);
+    }
   }
 
   /** From now on every sync fails (true) or works again (false). */
@@ -58,6 +109,8 @@ public final class SimDisk extends InMemoryStorage {
     log.append(durableLog.from(from));
     checker.replaced(node, from, lost, log.from(from), true);
     dirtyFrom = log.lastIndex() + 1;
+    lostStateWrites += state.unsyncedWrites();
+    state.lose(durableState);
   }
 
   /** A failed sync writes nothing, not even to the operating system. */
@@ -89,6 +142,7 @@ public final class SimDisk extends InMemoryStorage {
     durableLog.truncateFrom(from);
     durableLog.append(log.from(from));
     dirtyFrom = log.lastIndex() + 1;
+    state.syncTo(durableState);
   }
 
   private void refuseIfFailing() {
@@ -108,6 +162,16 @@ public final class SimDisk extends InMemoryStorage {
     return index >= 1 && index <= durableLog.lastIndex()
         ? Optional.of(durableLog.entry(index))
         : Optional.empty();
+  }
+
+  /** The state machine's applied index that a power failure now would keep. */
+  public synchronized long durableAppliedIndex() {
+    return durableState.appliedIndex();
+  }
+
+  /** State machine writes lost in power failures so far (each a whole batch). */
+  public synchronized long lostStateWrites() {
+    return lostStateWrites;
   }
 
   /** Syncs refused while {@link #failSyncs} was on. */

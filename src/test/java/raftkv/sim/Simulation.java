@@ -21,6 +21,8 @@ import raftkv.check.Operation.Outcome;
 import raftkv.check.Verdict;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
+import raftkv.kv.KvStateMachine;
+import raftkv.storage.InMemoryStateStore;
 import raftkv.testkit.VirtualTimeScheduler;
 
 /**
@@ -95,15 +97,19 @@ final class Simulation {
       String linearizability,
       List<String> failures,
       long historyDigest,
-      long wallMillis) {
+      long wallMillis,
+      long storedStarts,
+      long lostStateWrites) {
 
     String summary() {
       return String.format(
           "seed %d, %d nodes, %d s simulated in %.1f s: ops ok %d / failed %d / unknown %d, %d entries"
               + " committed over %d terms, messages %d delivered / %d dropped / %d duplicated,"
-              + " faults %s; linearizable: %s%s",
+              + " faults %s; %d starts from a stored state machine, %d of its batches lost in power"
+              + " failures; linearizable: %s%s",
           config.seed(), config.nodes(), simulated.toSeconds(), wallMillis / 1000.0, ok, failed, unknown,
-          committed, terms, delivered, dropped, duplicated, faults, linearizability,
+          committed, terms, delivered, dropped, duplicated, faults, storedStarts, lostStateWrites,
+          linearizability,
           failures.isEmpty() ? "" : "; FAILED: " + String.join("; ", failures));
     }
   }
@@ -236,7 +242,9 @@ final class Simulation {
         failures,
         // From the text of the history: enums hash by identity, which differs from one JVM to the next.
         ops.toString().hashCode() * 31L + cluster.executor.executed() - tasksBefore,
-        (System.nanoTime() - startWall) / 1_000_000);
+        (System.nanoTime() - startWall) / 1_000_000,
+        cluster.storedStarts(),
+        cluster.lostStateWrites());
   }
 
   // --- the nemesis ------------------------------------------------------------------------------
@@ -415,6 +423,23 @@ final class Simulation {
       }
       if (values.stream().distinct().count() != 1) {
         failures.add("nodes disagree on " + key + ": " + values);
+      }
+    }
+    compareStoredStates(failures);
+  }
+
+  /**
+   * Every node's stored state machine (keys, session table), read back as a restart reads it: nodes
+   * stored up to the same index must hold the same state.
+   */
+  private void compareStoredStates(List<String> failures) {
+    Map<Long, Long> digestAt = new TreeMap<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      InMemoryStateStore stored = cluster.disk(i).stateStore().copy();
+      long digest = new KvStateMachine(stored, 1, 1, 1, 0, 0).digest();
+      Long other = digestAt.putIfAbsent(stored.appliedIndex(), digest);
+      if (other != null && other != digest) {
+        failures.add("n" + (i + 1) + " stored another state than a node before it at index " + stored.appliedIndex());
       }
     }
   }

@@ -58,6 +58,10 @@ class SimulationTest {
     assertThat(reports.stream().flatMap(r -> r.faults().keySet().stream()).distinct())
         .containsAll(Simulation.FAULT_KINDS);
     assertThat(reports).allSatisfy(r -> assertThat(r.ok()).isGreaterThan(1000));
+    // Restarted nodes resumed from their stored state machines, and power failures took some of
+    // those back to an earlier batch, which the log then replayed.
+    assertThat(reports).allSatisfy(r -> assertThat(r.storedStarts()).isPositive());
+    assertThat(reports.stream().mapToLong(Simulation.Report::lostStateWrites).sum()).isPositive();
   }
 
   @Test

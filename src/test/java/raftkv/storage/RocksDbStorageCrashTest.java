@@ -1,5 +1,6 @@
 package raftkv.storage;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.fail;
@@ -17,7 +18,10 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An append acknowledged to the caller survives the process being killed right after. */
+/**
+ * An append acknowledged to the caller survives the process being killed right after, and a state
+ * machine batch written (unsynced) is found whole or not at all.
+ */
 class RocksDbStorageCrashTest {
 
   private static final int ACKS_BEFORE_KILL = 300;
@@ -27,19 +31,67 @@ class RocksDbStorageCrashTest {
 
   @TempDir Path tmp;
 
+  private Process startChild(Class<?> main, Path dir, Path childErr) throws IOException {
+    return new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            main.getName(),
+            dir.toString())
+        .redirectError(childErr.toFile())
+        .start();
+  }
+
+  @Test
+  void aStateMachineBatchIsWholeAfterSigkill() throws Exception {
+    Path dir = tmp.resolve("store");
+    Path childErr = tmp.resolve("child.err");
+    Process child = startChild(ApplyUntilKilled.class, dir, childErr);
+    BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> readIndexes(child.getInputStream(), acks), "child-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
+    long written = 0;
+    try {
+      while (written < ACKS_BEFORE_KILL) {
+        long index = next(acks, deadline);
+        if (index == END) {
+          fail("child exited after %d batches: %s", written, Files.readString(childErr));
+        }
+        written = index;
+      }
+    } finally {
+      child.toHandle().destroyForcibly(); // SIGKILL, most likely in the middle of a batch
+    }
+    assertThat(child.waitFor(DEADLINE_SECONDS, TimeUnit.SECONDS)).isTrue();
+    for (long index = next(acks, deadline); index != END; index = next(acks, deadline)) {
+      written = index;
+    }
+
+    try (RocksDbStorage store = RocksDbStorage.open(dir, 1)) {
+      StateStore state = store.stateStore();
+      long applied = state.appliedIndex();
+      // A kill keeps what was written (it is in the operating system's hands): at least every
+      // batch printed, and at most the one in flight, whose log entry is then there too.
+      assertThat(applied).isBetween(written, written + 1);
+      assertThat(store.lastIndex()).isBetween(applied, applied + 1);
+      // Whole: every key of the batch, and its session record, have the applied index's value.
+      for (int k = 0; k < ApplyUntilKilled.KEYS; k++) {
+        assertThat(new String(state.get(StateStore.Space.KEYS, ApplyUntilKilled.key(k)), UTF_8))
+            .as("key %d", k)
+            .isEqualTo(ApplyUntilKilled.valueAt(applied));
+      }
+      assertThat(new String(state.get(StateStore.Space.SESSIONS, "batch".getBytes(UTF_8)), UTF_8))
+          .isEqualTo(Long.toString(applied));
+    }
+  }
+
   @Test
   void everyAcknowledgedAppendSurvivesSigkill() throws Exception {
     Path dir = tmp.resolve("store");
     Path childErr = tmp.resolve("child.err");
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                AppendUntilKilled.class.getName(),
-                dir.toString())
-            .redirectError(childErr.toFile())
-            .start();
+    Process child = startChild(AppendUntilKilled.class, dir, childErr);
     BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
     Thread reader = new Thread(() -> readIndexes(child.getInputStream(), acks), "child-stdout");
     reader.setDaemon(true);

@@ -80,8 +80,42 @@ class RocksDbStorageRefusalTest {
         (db, meta, log) -> db.put(meta, StoreFormat.FORMAT_KEY, "raftkv-9".getBytes(UTF_8)));
     assertRefusedUntouched(
         dir(),
-        dir() + " is not a raftkv data directory (format 'raftkv-9', expected 'raftkv-1');"
-            + " refusing to touch it");
+        dir() + " is not a raftkv data directory (format 'raftkv-9', expected 'raftkv-2' (or"
+            + " 'raftkv-1', which this build upgrades)); refusing to touch it");
+  }
+
+  @Test
+  void refusesAFormat1StoreWithDataInAStateColumnFamily() throws Exception {
+    RocksDbStorage.open(dir(), 1).close();
+    RawRocks.editAll(
+        dir(),
+        (db, families) -> {
+          db.put(families.get("meta"), StoreFormat.FORMAT_KEY, "raftkv-1".getBytes(UTF_8));
+          db.put(families.get("kv"), "k".getBytes(UTF_8), "v".getBytes(UTF_8));
+        });
+    assertRefusedUntouched(
+        dir(), dir() + ": corrupt store: format raftkv-1 with data in the column family 'kv'");
+  }
+
+  @Test
+  void refusesAFormat2StoreWithoutItsStateColumnFamilies() throws Exception {
+    RawRocks.edit(
+        dir(),
+        (db, meta, log) -> {
+          db.put(meta, StoreFormat.FORMAT_KEY, "raftkv-2".getBytes(UTF_8));
+          db.put(meta, StoreFormat.NODE_ID_KEY, new byte[] {0, 0, 0, 1});
+          for (byte[] key :
+              List.of(
+                  StoreFormat.TERM_KEY,
+                  StoreFormat.COMMIT_HINT_KEY,
+                  StoreFormat.PREV_TERM_KEY,
+                  StoreFormat.APPLIED_INDEX_KEY)) {
+            db.put(meta, key, RawRocks.longBytes(0));
+          }
+          db.put(meta, StoreFormat.FIRST_INDEX_KEY, RawRocks.longBytes(1));
+        });
+    assertRefusedUntouched(
+        dir(), dir() + ": corrupt store: format raftkv-2 without the column family 'kv'");
   }
 
   @Test
@@ -153,6 +187,20 @@ class RocksDbStorageRefusalTest {
     assertCorruptAfter(
         (db, meta, log) -> db.put(meta, StoreFormat.TERM_KEY, new byte[] {0, 0, 7}),
         "meta 'term' has 3 bytes, expected 8");
+  }
+
+  @Test
+  void refusesAnAppliedIndexBeyondTheLog() throws Exception {
+    assertCorruptAfter(
+        (db, meta, log) -> db.put(meta, StoreFormat.APPLIED_INDEX_KEY, RawRocks.longBytes(9)),
+        "the state machine applied up to index 9, beyond the log's last index 3");
+  }
+
+  @Test
+  void refusesAFormat2StoreWithoutItsAppliedIndex() throws Exception {
+    assertCorruptAfter(
+        (db, meta, log) -> db.delete(meta, StoreFormat.APPLIED_INDEX_KEY),
+        "meta 'applied-index' is missing");
   }
 
   @Test
