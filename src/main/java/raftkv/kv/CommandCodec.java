@@ -235,11 +235,13 @@ public final class CommandCodec {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static int size(byte[] s) {
+  /** The bytes {@link #putString} takes for {@code s} (UTF-8, or null). */
+  static int size(byte[] s) {
     return 4 + (s == null ? 0 : s.length);
   }
 
-  private static void putString(ByteBuffer b, byte[] s) {
+  /** A length-prefixed string (-1 for null), as the session records also store it. */
+  static void putString(ByteBuffer b, byte[] s) {
     if (s == null) {
       b.putInt(-1);
     } else {

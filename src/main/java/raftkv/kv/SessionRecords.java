@@ -125,13 +125,14 @@ final class SessionRecords {
     byte[] message = utf8(result.message());
     byte[] value = utf8(result.value());
     ByteBuffer b =
-        ByteBuffer.allocate(1 + 8 + 1 + size(error) + size(message) + size(value) + 8)
+        ByteBuffer.allocate(1 + 8 + 1 + CommandCodec.size(error) + CommandCodec.size(message)
+            + CommandCodec.size(value) + 8)
             .put(VERSION)
             .putLong(r.fingerprint())
             .put((byte) ((result.ok() ? 1 : 0) | (result.duplicate() ? 2 : 0)));
-    putString(b, error);
-    putString(b, message);
-    putString(b, value);
+    CommandCodec.putString(b, error);
+    CommandCodec.putString(b, message);
+    CommandCodec.putString(b, value);
     b.putLong(result.index());
     return b.array();
   }
@@ -174,18 +175,6 @@ final class SessionRecords {
               + (value.length == 0 ? "" : ", version " + value[0]));
     }
     return ByteBuffer.wrap(value, 1, value.length - 1);
-  }
-
-  private static int size(byte[] s) {
-    return 4 + (s == null ? 0 : s.length);
-  }
-
-  private static void putString(ByteBuffer b, byte[] s) {
-    if (s == null) {
-      b.putInt(-1);
-    } else {
-      b.putInt(s.length).put(s);
-    }
   }
 
   private static String getString(ByteBuffer b) {
