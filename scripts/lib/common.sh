@@ -24,7 +24,7 @@ raftkv_newest_jar() {
 # True if the jar is missing or anything that goes into it is newer.
 raftkv_jar_is_stale() {
   [[ -z "$1" ]] && return 0
-  [[ -n "$(find "$RAFTKV_ROOT/src" "$RAFTKV_ROOT/pom.xml" "$RAFTKV_ROOT/application.conf" \
+  [[ -n "$(find "$RAFTKV_ROOT/src" "$RAFTKV_ROOT/pom.xml" \
     -newer "$1" -print -quit)" ]]
 }
 

@@ -63,9 +63,10 @@ import raftkv.storage.StorageException;
     description = "Runs one node of a raftkv cluster.",
     footer = {
       "",
-      "A peer is PORT (on --host) or HOST:PORT. Timing and limits come from",
-      "application.conf; override them with JVM options such as",
-      "-Draftkv.heartbeat-interval=30ms (in RAFTKV_JAVA_OPTS for scripts/kvstore).",
+      "A peer is PORT (on --host) or HOST:PORT. Timing and limits have their",
+      "defaults in the jar's reference.conf; override them in conf/application.conf",
+      "(the distribution) or with JVM options such as -Draftkv.heartbeat-interval=30ms",
+      "(in RAFTKV_JAVA_OPTS for scripts/kvstore and bin/kvstore).",
       "",
       "The HTTP API (--http-port) serves /v1/kv/KEY, /v1/sessions, /v1/status,",
       "/metrics (Prometheus), /health and /ready; see the README.",
