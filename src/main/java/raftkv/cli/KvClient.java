@@ -38,6 +38,7 @@ import raftkv.common.Endpoint;
 @Command(
     name = "kv_client",
     sortOptions = false,
+    versionProvider = KvStore.Version.class,
     usageHelpAutoWidth = true,
     description = {
       "Talks to a raftkv cluster: writes are applied at most once per (client id, seq), so a"
@@ -133,6 +134,12 @@ public final class KvClient {
       usageHelp = true,
       description = "Show this help and exit.")
   boolean help;
+
+  @Option(
+      names = {"-V", "--version"},
+      versionHelp = true,
+      description = "Print the version, nearest tag and commit, and exit.")
+  boolean version;
 
   // ---------------------------------------------------------------------------------------------
   // Commands

@@ -60,6 +60,7 @@ import raftkv.storage.StorageException;
 @Command(
     name = "kvstore",
     sortOptions = false,
+    versionProvider = KvStore.Version.class,
     description = "Runs one node of a raftkv cluster.",
     footer = {
       "",
@@ -114,6 +115,12 @@ public final class KvStore {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   private boolean help;
 
+  @Option(
+      names = {"-V", "--version"},
+      versionHelp = true,
+      description = "Print the version, nearest tag and commit, and exit.")
+  private boolean version;
+
   private KvStore() {}
 
   public static void main(String[] args) {
@@ -141,6 +148,10 @@ public final class KvStore {
         commandLine.usage(out, CommandLine.Help.Ansi.OFF);
         return 0;
       }
+      if (commandLine.isVersionHelpRequested()) {
+        commandLine.printVersionHelp(out, CommandLine.Help.Ansi.OFF);
+        return 0;
+      }
       return options.start(err, checkPort);
     } catch (ParameterException e) {
       err.println("kvstore: " + oneLine(e.getMessage()));
@@ -149,6 +160,43 @@ public final class KvStore {
     } catch (Failure e) {
       err.println("kvstore: " + oneLine(e.getMessage()));
       return 1;
+    }
+  }
+
+  /**
+   * The build's version, nearest tag and commit (both commands' {@code --version}), from the
+   * {@code raftkv/version.properties} resource the build fills in: a jar built without git (from a
+   * source archive) says "unknown" for the git values.
+   */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      java.util.Properties p = new java.util.Properties();
+      try (var in = KvStore.class.getResourceAsStream("/raftkv/version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {
+        "raftkv "
+            + value(p, "version")
+            + " (tag "
+            + value(p, "tag")
+            + ", commit "
+            + value(p, "commit")
+            + ", "
+            + value(p, "describe")
+            + ")"
+      };
+    }
+
+    /** A value the build left unfilled (no git) or empty (no tag yet) is "unknown" or "none". */
+    private static String value(java.util.Properties p, String key) {
+      String v = p.getProperty(key, "").strip();
+      if (v.startsWith("${")) {
+        return "unknown";
+      }
+      return v.isEmpty() ? "none" : v;
     }
   }
 
