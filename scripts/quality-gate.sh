@@ -4,13 +4,28 @@
 # the kv_client CLI, the election test, the docs and the recorded benchmarks. Prints one line per
 # item, "N. <name>: PASS|FAIL (<evidence>)", then the counts; exits non-zero on any FAIL.
 #
-#   scripts/quality-gate.sh
+#   scripts/quality-gate.sh [--tag]
+#
+# --tag: once every item has passed, create the annotated tag v0.11-election on HEAD (the seed's
+# last step). Never when any item failed, and never moves an existing tag; one line says which.
 #
 # Environment: RAFTKV_MVN_ARGS extra Maven arguments for builds and tests, e.g. "-o".
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
+tag_name="v0.11-election"
+tag=false
+for arg in "$@"; do
+  case "$arg" in
+    --tag) tag=true ;;
+    -h | --help) sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) raftkv_die "unknown argument '$arg' (usage: quality-gate.sh [--tag])" ;;
+  esac
+done
 cd "$RAFTKV_ROOT"
+if $tag && git rev-parse -q --verify "refs/tags/$tag_name" >/dev/null; then
+  raftkv_die "tag $tag_name already exists (at $(git rev-list -n 1 "$tag_name" | cut -c1-7)); not moving it"
+fi
 scripts="$RAFTKV_ROOT/scripts"
 kv="$scripts/kv_client"
 gate="$RAFTKV_ROOT/run/gate"
@@ -202,4 +217,17 @@ for i in 1 2 3 4 5 6 7 8; do
   if [[ "${result[i]}" == PASS ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 echo "$passed passed, $failed failed"
+if $tag; then
+  if ((failed > 0)); then
+    echo "not tagging $tag_name: $failed of 8 items failed"
+  elif git rev-parse -q --verify "refs/tags/$tag_name" >/dev/null; then
+    echo "not tagging $tag_name: it already exists (at $(git rev-list -n 1 "$tag_name" | cut -c1-7)); not moving it"
+    exit 1
+  elif git tag -a "$tag_name" -m "Week 11: leader election + client safety (all 8 quality-gate items passed)"; then
+    echo "tagged $tag_name at $(git rev-parse --short HEAD): all 8 items passed"
+  else
+    echo "not tagging $tag_name: git tag failed"
+    exit 1
+  fi
+fi
 ((failed == 0))
