@@ -31,26 +31,33 @@ class RocksDbStorageCrashTest {
 
   @TempDir Path tmp;
 
-  private Process startChild(Class<?> main, Path dir, Path childErr) throws IOException {
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            System.getProperty("java.class.path"),
-            main.getName(),
-            dir.toString())
-        .redirectError(childErr.toFile())
-        .start();
+  /** A child JVM running {@code main} on {@code dir}, and the indexes it prints, as they come. */
+  private record Child(Process process, BlockingQueue<Long> acks) {}
+
+  private static Child startChild(Class<?> main, Path dir, Path childErr) throws IOException {
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName(),
+                dir.toString())
+            .redirectError(childErr.toFile())
+            .start();
+    BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> readIndexes(process.getInputStream(), acks), "child-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    return new Child(process, acks);
   }
 
   @Test
   void aStateMachineBatchIsWholeAfterSigkill() throws Exception {
     Path dir = tmp.resolve("store");
     Path childErr = tmp.resolve("child.err");
-    Process child = startChild(ApplyUntilKilled.class, dir, childErr);
-    BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> readIndexes(child.getInputStream(), acks), "child-stdout");
-    reader.setDaemon(true);
-    reader.start();
+    Child started = startChild(ApplyUntilKilled.class, dir, childErr);
+    Process child = started.process();
+    BlockingQueue<Long> acks = started.acks();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
     long written = 0;
     try {
@@ -91,12 +98,9 @@ class RocksDbStorageCrashTest {
   void everyAcknowledgedAppendSurvivesSigkill() throws Exception {
     Path dir = tmp.resolve("store");
     Path childErr = tmp.resolve("child.err");
-    Process child = startChild(AppendUntilKilled.class, dir, childErr);
-    BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> readIndexes(child.getInputStream(), acks), "child-stdout");
-    reader.setDaemon(true);
-    reader.start();
-
+    Child started = startChild(AppendUntilKilled.class, dir, childErr);
+    Process child = started.process();
+    BlockingQueue<Long> acks = started.acks();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
     List<Long> acked = new ArrayList<>();
     try {
