@@ -7,24 +7,20 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.Behaviors;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.api.Op;
-import raftkv.common.Endpoint;
 import raftkv.common.NodeMessage;
-import raftkv.common.RaftSettings;
-import raftkv.raft.core.ClusterConfig;
 import raftkv.storage.InMemoryStorage;
 import raftkv.storage.LogEntry;
 import raftkv.storage.RaftStorage;
+import raftkv.testkit.SoloNode;
 import raftkv.testkit.TestConfig;
 
 /**
@@ -61,17 +57,9 @@ class NodeRestartTest {
   @Test
   void aFailedNodeRestartsFromStorageAndServesOn() {
     FailOnce storage = new FailOnce();
-    Endpoint self = new Endpoint("127.0.0.1", 9001);
     ActorRef<NodeMessage> node =
         kit.spawn(
-            Behaviors.supervise(
-                    RaftNode.create(
-                        new ClusterConfig(1, self, List.of()),
-                        RaftSettings.defaults(),
-                        storage,
-                        (to, m) -> {},
-                        Clock.systemUTC(),
-                        new Random(1)))
+            Behaviors.supervise(SoloNode.behavior(storage))
                 .onFailure(RuntimeException.class, SupervisorStrategy.restart()));
     // A cluster of one leads at once.
     assertThat(ask(node, r -> new ClientProtocol.Register("c", r)).result().ok()).isTrue();

@@ -3,6 +3,7 @@ package raftkv.testkit;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -32,15 +33,18 @@ public final class SoloNode {
 
   public SoloNode(ActorTestKit kit, RaftStorage storage) {
     this.kit = kit;
-    this.node =
-        kit.spawn(
-            RaftNode.create(
-                new ClusterConfig(1, SELF, List.of()),
-                RaftSettings.defaults(),
-                storage,
-                (to, m) -> {},
-                Clock.systemUTC(),
-                new Random(1)));
+    this.node = kit.spawn(behavior(storage));
+  }
+
+  /** The node itself, for a test that spawns it its own way (under a supervisor, say). */
+  public static Behavior<NodeMessage> behavior(RaftStorage storage) {
+    return RaftNode.create(
+        new ClusterConfig(1, SELF, List.of()),
+        RaftSettings.defaults(),
+        storage,
+        (to, m) -> {},
+        Clock.systemUTC(),
+        new Random(1));
   }
 
   public Reply register(String clientId) {
