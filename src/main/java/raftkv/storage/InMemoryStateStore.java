@@ -1,5 +1,6 @@
 package raftkv.storage;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -27,6 +28,17 @@ public class InMemoryStateStore implements StateStore {
     for (Space s : Space.values()) {
       spaces.put(s, new TreeMap<>(Arrays::compareUnsigned));
     }
+  }
+
+  @Override
+  public synchronized long approximateBytes() {
+    long bytes = 0;
+    for (Space s : List.of(Space.KEYS, Space.SESSIONS)) {
+      for (Map.Entry<byte[], byte[]> e : spaces.get(s).entrySet()) {
+        bytes += e.getKey().length + e.getValue().length;
+      }
+    }
+    return bytes;
   }
 
   @Override
@@ -64,6 +76,76 @@ public class InMemoryStateStore implements StateStore {
     List<Change> changes = List.copyOf(((MemoryBatch) batch).changes);
     apply(changes, appliedIndex);
     written(changes, appliedIndex);
+  }
+
+  @Override
+  public synchronized void stage(Batch batch) {
+    List<Change> changes = List.copyOf(((MemoryBatch) batch).changes);
+    for (Change c : changes) {
+      if (c.space() != Space.INCOMING) {
+        throw new IllegalArgumentException("staging writes INCOMING only, not " + c.space());
+      }
+    }
+    apply(changes, appliedIndex);
+    written(changes, appliedIndex);
+  }
+
+  @Override
+  public synchronized long pendingInstall() {
+    byte[] marker = spaces.get(Space.INCOMING).get(INSTALL_MARKER);
+    return marker == null ? -1 : ByteBuffer.wrap(marker).getLong();
+  }
+
+  @Override
+  public synchronized long installStaged() {
+    long index = pendingInstall();
+    if (index < 0) {
+      return -1;
+    }
+    List<Change> changes = new ArrayList<>();
+    for (Space s : List.of(Space.KEYS, Space.SESSIONS)) {
+      spaces.get(s).keySet().forEach(k -> changes.add(new Change(s, k, null)));
+    }
+    for (Map.Entry<byte[], byte[]> e : spaces.get(Space.INCOMING).entrySet()) {
+      byte[] k = e.getKey();
+      if (k[0] == Space.KEYS.ordinal() || k[0] == Space.SESSIONS.ordinal()) {
+        changes.add(new Change(Space.values()[k[0]], Arrays.copyOfRange(k, 1, k.length), e.getValue()));
+      }
+      changes.add(new Change(Space.INCOMING, k, null));
+    }
+    // One write, as everything else here: a disk model keeps or loses it whole.
+    apply(changes, index);
+    written(changes, index);
+    return index;
+  }
+
+  @Override
+  public synchronized void clearStaged() {
+    List<Change> changes = new ArrayList<>();
+    spaces.get(Space.INCOMING).keySet().forEach(k -> changes.add(new Change(Space.INCOMING, k, null)));
+    if (!changes.isEmpty()) {
+      apply(changes, appliedIndex);
+      written(changes, appliedIndex);
+    }
+  }
+
+  @Override
+  public View view() {
+    InMemoryStateStore frozen = copy();
+    return new View() {
+      @Override
+      public long appliedIndex() {
+        return frozen.appliedIndex();
+      }
+
+      @Override
+      public Cursor scan(Space space, byte[] from) {
+        return frozen.scan(space, from);
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   /** Called after every {@link #write}, with what it changed. */

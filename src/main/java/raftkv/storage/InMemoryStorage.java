@@ -67,8 +67,8 @@ public class InMemoryStorage implements RaftStorage {
   }
 
   @Override
-  public long firstIndex() {
-    return 1;
+  public synchronized long firstIndex() {
+    return log.firstIndex();
   }
 
   @Override
@@ -104,6 +104,42 @@ public class InMemoryStorage implements RaftStorage {
   @Override
   public synchronized void appendUnsynced(List<LogEntry> entries) {
     log.append(entries);
+  }
+
+  @Override
+  public synchronized void compact(long upTo) {
+    long applied = state.appliedIndex();
+    if (upTo > applied) {
+      throw new IllegalArgumentException(
+          "cannot compact up to " + upTo + ": the state machine is stored up to " + applied);
+    }
+    sync(); // the state machine's data up to its applied index, before the entries it replaces go
+    log.compact(upTo);
+    sync();
+  }
+
+  @Override
+  public synchronized void beginInstall(long index, long term) {
+    if (index >= log.firstIndex() && index <= log.lastIndex() && log.termAt(index) == term) {
+      log.compact(index);
+    } else {
+      log.reset(index, term);
+    }
+    try (StateStore.Batch marker = state.newBatch()) {
+      marker.put(StateStore.Space.INCOMING, StateStore.INSTALL_MARKER,
+          java.nio.ByteBuffer.allocate(Long.BYTES).putLong(index).array());
+      state.stage(marker);
+    }
+    sync(); // the staged snapshot, its marker and the log's new start: durable together
+  }
+
+  @Override
+  public synchronized long logBytes() {
+    long bytes = 0;
+    for (LogEntry e : log.copy()) {
+      bytes += e.sizeBytes();
+    }
+    return bytes;
   }
 
   /** A copy of every entry, for assertions. */

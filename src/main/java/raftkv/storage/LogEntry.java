@@ -26,9 +26,12 @@ public record LogEntry(long index, long term, EntryType type, byte[] data) {
     return new LogEntry(index, term, EntryType.NOOP, EMPTY);
   }
 
+  /** What {@link #sizeBytes()} counts besides the data: index, term and type. */
+  public static final int OVERHEAD_BYTES = 24;
+
   /** Bytes this entry takes in a batch, for sizing AppendEntries. */
   public int sizeBytes() {
-    return data.length + 24;
+    return data.length + OVERHEAD_BYTES;
   }
 
   @Override

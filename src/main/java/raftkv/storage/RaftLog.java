@@ -3,14 +3,14 @@ package raftkv.storage;
 import java.util.List;
 
 /**
- * The Raft log, indexed from 1. Nothing compacts it yet, so every log holds every entry from index
- * 1 and {@link #firstIndex()} is 1. Snapshots are planned: the interface already bounds the log by
- * {@link #firstIndex()} and lets {@link #termAt} answer for {@code firstIndex() - 1}, so that a log
- * beginning after a snapshot will fit it.
+ * The Raft log, indexed from 1. Compaction (§7) discards a prefix that the state machine's stored
+ * data covers: the log then holds the entries from {@link #firstIndex()} on, and {@link #termAt}
+ * still answers for {@code firstIndex() - 1}, the last entry the state machine includes, so that
+ * an AppendEntries right after it can be checked.
  */
 public interface RaftLog {
 
-  /** Index of the first entry held: 1, as nothing compacts the log yet. */
+  /** Index of the first entry held: 1 until the log is compacted. */
   long firstIndex();
 
   /** Index of the last entry, or {@code firstIndex() - 1} when the log holds none. */

@@ -3,10 +3,14 @@ package raftkv.storage;
 import static raftkv.storage.StoreFormat.APPLIED_INDEX_KEY;
 import static raftkv.storage.StoreFormat.longBytes;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.NoSuchElementException;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -31,6 +35,9 @@ import org.rocksdb.WriteOptions;
  */
 final class RocksDbStateStore implements StateStore {
 
+  /** How much one batch of an install copies. */
+  private static final long INSTALL_BATCH_BYTES = 4L << 20;
+
   private final RocksDbStorage owner;
   private final StoreDb db;
   private final WriteOptions unsynced;
@@ -48,6 +55,24 @@ final class RocksDbStateStore implements StateStore {
     synchronized (owner) {
       owner.checkOpen();
       return appliedIndex;
+    }
+  }
+
+  /** RocksDB's estimates: the live data in the files, and what is still in the memtables. */
+  @Override
+  public long approximateBytes() {
+    synchronized (owner) {
+      owner.checkOpen();
+      long bytes = 0;
+      try {
+        for (ColumnFamilyHandle f : java.util.List.of(db.kv, db.sessions)) {
+          bytes += db.rocks.getLongProperty(f, "rocksdb.estimate-live-data-size");
+          bytes += db.rocks.getLongProperty(f, "rocksdb.cur-size-all-mem-tables");
+        }
+      } catch (RocksDBException e) {
+        return -1;
+      }
+      return bytes;
     }
   }
 
@@ -98,8 +123,159 @@ final class RocksDbStateStore implements StateStore {
     }
   }
 
+  @Override
+  public void stage(Batch batch) {
+    synchronized (owner) {
+      owner.checkOpen();
+      try {
+        db.rocks.write(unsynced, ((RocksBatch) batch).batch);
+      } catch (RocksDBException e) {
+        throw owner.writeFailed(e);
+      }
+    }
+  }
+
+  @Override
+  public long pendingInstall() {
+    synchronized (owner) {
+      owner.checkOpen();
+      try {
+        byte[] marker = db.rocks.get(db.incoming, INSTALL_MARKER);
+        return marker == null ? -1 : ByteBuffer.wrap(marker).getLong();
+      } catch (RocksDBException e) {
+        throw owner.readFailed(e);
+      }
+    }
+  }
+
+  /**
+   * Empties {@code kv} and {@code sessions}, copies the staged entries into them a few MiB per
+   * batch, and then, in one last batch, sets the applied index and empties {@code incoming} (the
+   * marker with it). None of it is synced: a crash before the last batch leaves the marker and
+   * the staged data, and the next start does it all again; the log's next sync makes it durable.
+   */
+  @Override
+  public long installStaged() {
+    synchronized (owner) {
+      long index = pendingInstall();
+      if (index < 0) {
+        return -1;
+      }
+      try {
+        try (WriteBatch clear = new WriteBatch()) {
+          deleteAll(clear, db.kv);
+          deleteAll(clear, db.sessions);
+          db.rocks.write(unsynced, clear);
+        }
+        WriteBatch batch = new WriteBatch();
+        try (RocksIterator it = db.rocks.newIterator(db.incoming)) {
+          for (it.seekToFirst(); it.isValid(); it.next()) {
+            byte[] key = it.key();
+            if (key[0] != Space.KEYS.ordinal() && key[0] != Space.SESSIONS.ordinal()) {
+              continue; // the marker
+            }
+            ColumnFamilyHandle target = key[0] == Space.KEYS.ordinal() ? db.kv : db.sessions;
+            batch.put(target, Arrays.copyOfRange(key, 1, key.length), it.value());
+            if (batch.getDataSize() >= INSTALL_BATCH_BYTES) {
+              db.rocks.write(unsynced, batch);
+              batch.close();
+              batch = new WriteBatch();
+            }
+          }
+          it.status();
+          deleteAll(batch, db.incoming);
+          batch.put(db.meta, APPLIED_INDEX_KEY, longBytes(index));
+          db.rocks.write(unsynced, batch);
+        } finally {
+          batch.close();
+        }
+      } catch (RocksDBException e) {
+        throw owner.writeFailed(e);
+      }
+      appliedIndex = index;
+      return index;
+    }
+  }
+
+  @Override
+  public void clearStaged() {
+    synchronized (owner) {
+      owner.checkOpen();
+      try (WriteBatch batch = new WriteBatch()) {
+        deleteAll(batch, db.incoming);
+        db.rocks.write(unsynced, batch);
+      } catch (RocksDBException e) {
+        throw owner.writeFailed(e);
+      }
+    }
+  }
+
+  /** Adds to {@code batch} the deletion of every key {@code family} holds now. */
+  private void deleteAll(WriteBatch batch, ColumnFamilyHandle family) throws RocksDBException {
+    try (RocksIterator it = db.rocks.newIterator(family)) {
+      it.seekToFirst();
+      if (!it.isValid()) {
+        it.status();
+        return;
+      }
+      byte[] first = it.key();
+      it.seekToLast();
+      byte[] last = it.key();
+      batch.deleteRange(family, first, last);
+      batch.delete(family, last);
+    }
+  }
+
+  /** A RocksDB snapshot: the applied index and the data as of one instant. */
+  @Override
+  public View view() {
+    synchronized (owner) {
+      owner.checkOpen();
+      Snapshot snapshot = db.rocks.getSnapshot();
+      ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+      long index;
+      try {
+        index = ByteBuffer.wrap(db.rocks.get(db.meta, options, APPLIED_INDEX_KEY)).getLong();
+      } catch (RocksDBException e) {
+        options.close();
+        db.rocks.releaseSnapshot(snapshot);
+        throw owner.readFailed(e);
+      }
+      return new View() {
+        @Override
+        public long appliedIndex() {
+          return index;
+        }
+
+        @Override
+        public Cursor scan(Space space, byte[] from) {
+          synchronized (owner) {
+            owner.checkOpen();
+            RocksIterator it = db.rocks.newIterator(family(space), options);
+            it.seek(from);
+            return new RocksCursor(it);
+          }
+        }
+
+        @Override
+        public void close() {
+          synchronized (owner) {
+            options.close();
+            if (!owner.isClosed()) {
+              db.rocks.releaseSnapshot(snapshot);
+            }
+          }
+        }
+      };
+    }
+  }
+
   private ColumnFamilyHandle family(Space space) {
-    return space == Space.KEYS ? db.kv : db.sessions;
+    return switch (space) {
+      case KEYS -> db.kv;
+      case SESSIONS -> db.sessions;
+      case INCOMING -> db.incoming;
+    };
   }
 
   private final class RocksBatch implements Batch {

@@ -5,6 +5,7 @@ import static raftkv.storage.StoreFormat.COMMIT_HINT_KEY;
 import static raftkv.storage.StoreFormat.FIRST_INDEX_KEY;
 import static raftkv.storage.StoreFormat.FORMAT;
 import static raftkv.storage.StoreFormat.FORMAT_1;
+import static raftkv.storage.StoreFormat.INCOMING_CF;
 import static raftkv.storage.StoreFormat.FORMAT_KEY;
 import static raftkv.storage.StoreFormat.KV_CF;
 import static raftkv.storage.StoreFormat.LOG_CF;
@@ -84,8 +85,8 @@ public final class RocksDbStorage implements RaftStorage {
   private final StoreDb db;
   private final WriteOptions synced = new WriteOptions().setSync(true);
   private final WriteOptions unsynced = new WriteOptions();
-  private final long firstIndex;
-  private final long prevTerm;
+  private long firstIndex;
+  private long prevTerm;
   private final Terms terms;
   private final RocksDbStateStore state;
   private long term;
@@ -145,7 +146,7 @@ public final class RocksDbStorage implements RaftStorage {
       }
       RocksDbStorage storage = new RocksDbStorage(dir, db, meta, terms);
       if (meta.needsUpgrade()) {
-        storage.upgrade();
+        storage.upgrade(meta);
       }
       return storage;
     } catch (RuntimeException e) {
@@ -154,7 +155,8 @@ public final class RocksDbStorage implements RaftStorage {
     }
   }
 
-  private static final List<byte[]> ALL_FAMILIES = List.of(META_CF, LOG_CF, KV_CF, SESSIONS_CF);
+  private static final List<byte[]> ALL_FAMILIES =
+      List.of(META_CF, LOG_CF, KV_CF, SESSIONS_CF, INCOMING_CF);
 
   /**
    * Which of our column families the store has: meta and log at least, else it is not ours. Read
@@ -219,21 +221,27 @@ public final class RocksDbStorage implements RaftStorage {
   }
 
   /**
-   * Completes the upgrade of a format-1 store, whose state column families the open has just
-   * created (empty): the new format and applied index 0, in one synced batch.
+   * Completes the upgrade of an older store, whose missing column families the open has just
+   * created (empty): the new format (and for format 1, applied index 0), in one synced batch.
    */
-  private void upgrade() {
+  private void upgrade(Meta meta) {
     try (WriteBatch batch = new WriteBatch()) {
       batch.put(db.meta, FORMAT_KEY, utf8(FORMAT));
-      batch.put(db.meta, APPLIED_INDEX_KEY, longBytes(0));
+      if (meta.hasNoState()) {
+        batch.put(db.meta, APPLIED_INDEX_KEY, longBytes(0));
+      }
       db.rocks.write(synced, batch);
     } catch (RocksDBException e) {
       throw writeFailed(e);
     }
-    LOG.info(
-        "Upgraded the store in [{}] from format [{}] to [{}]: the state machine is now stored, and"
-            + " starts empty: the log ([{}] entries) replays into it once",
-        dir, FORMAT_1, FORMAT, lastIndex());
+    if (meta.hasNoState()) {
+      LOG.info(
+          "Upgraded the store in [{}] from format [{}] to [{}]: the state machine is now stored, and"
+              + " starts empty: the log ([{}] entries) replays into it once",
+          dir, FORMAT_1, FORMAT, lastIndex());
+    } else {
+      LOG.info("Upgraded the store in [{}] from format [{}] to [{}] (snapshots)", dir, meta.format(), FORMAT);
+    }
   }
 
   private static StoreDb openDb(Path dir, Mode mode, List<byte[]> families, long stateCacheBytes) {
@@ -428,8 +436,68 @@ public final class RocksDbStorage implements RaftStorage {
     // Only now: a failed write must leave the memory matching the disk.
     terms.truncate((int) (first - firstIndex));
     for (LogEntry entry : entries) {
-      terms.add(entry.term());
+      terms.add(entry.term(), entry.sizeBytes());
     }
+  }
+
+  @Override
+  public synchronized void compact(long upTo) {
+    checkOpen();
+    long applied = state.appliedIndex();
+    if (upTo < firstIndex - 1 || upTo > lastIndex() || upTo > applied) {
+      throw new IllegalArgumentException(
+          "cannot compact up to " + upTo + ": the log holds [" + firstIndex + ", " + lastIndex()
+              + "], the state machine is stored up to " + applied);
+    }
+    if (upTo == firstIndex - 1) {
+      return;
+    }
+    long upToTerm = termAt(upTo);
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.deleteRange(db.log, indexKey(firstIndex), indexKey(upTo + 1));
+      batch.put(db.meta, FIRST_INDEX_KEY, longBytes(upTo + 1));
+      batch.put(db.meta, PREV_TERM_KEY, longBytes(upToTerm));
+      // Synced, and after the state machine's writes in the one write-ahead log: whatever a crash
+      // keeps of this batch, it keeps the state it relies on.
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    terms.dropFirst((int) (upTo + 1 - firstIndex));
+    firstIndex = upTo + 1;
+    prevTerm = upToTerm;
+  }
+
+  @Override
+  public synchronized void beginInstall(long index, long term) {
+    checkOpen();
+    boolean keepSuffix = index >= firstIndex && index <= lastIndex() && termAt(index) == term;
+    long dropTo = keepSuffix ? index : lastIndex();
+    try (WriteBatch batch = new WriteBatch()) {
+      if (dropTo >= firstIndex) {
+        batch.deleteRange(db.log, indexKey(firstIndex), indexKey(dropTo + 1));
+      }
+      batch.put(db.meta, FIRST_INDEX_KEY, longBytes(index + 1));
+      batch.put(db.meta, PREV_TERM_KEY, longBytes(term));
+      batch.put(db.incoming, StateStore.INSTALL_MARKER, longBytes(index));
+      // Synced: with it, every staged chunk before it in the write-ahead log.
+      db.rocks.write(synced, batch);
+    } catch (RocksDBException e) {
+      throw writeFailed(e);
+    }
+    if (keepSuffix) {
+      terms.dropFirst((int) (index + 1 - firstIndex));
+    } else {
+      terms.truncate(0);
+    }
+    firstIndex = index + 1;
+    prevTerm = term;
+  }
+
+  @Override
+  public synchronized long logBytes() {
+    checkOpen();
+    return terms.bytes();
   }
 
   /** @throws IllegalArgumentException unless the entries can extend or overwrite the log */
@@ -491,6 +559,10 @@ public final class RocksDbStorage implements RaftStorage {
     unsynced.close();
   }
 
+  boolean isClosed() {
+    return closed;
+  }
+
   void checkOpen() {
     if (closed) {
       throw new IllegalStateException(dir + ": storage is closed");
@@ -508,12 +580,17 @@ public final class RocksDbStorage implements RaftStorage {
     return new StorageException(dir + ": read failed: " + describe(e), e);
   }
 
-  /** The terms of the log's entries in a growable array, indexed from firstIndex. */
+  /**
+   * The terms and sizes of the log's entries in growable arrays, indexed from firstIndex, and the
+   * sum of the sizes.
+   */
   static final class Terms {
     static final int MAX_SIZE = Integer.MAX_VALUE - 8;
 
     private long[] terms = new long[64];
+    private int[] sizes = new int[64];
     private int size;
+    private long bytes;
 
     int size() {
       return size;
@@ -523,15 +600,36 @@ public final class RocksDbStorage implements RaftStorage {
       return terms[i];
     }
 
-    void add(long term) {
+    long bytes() {
+      return bytes;
+    }
+
+    void add(long term, int entryBytes) {
       if (size == terms.length) {
-        terms = Arrays.copyOf(terms, (int) Math.min(MAX_SIZE, 2L * terms.length));
+        int grown = (int) Math.min(MAX_SIZE, 2L * terms.length);
+        terms = Arrays.copyOf(terms, grown);
+        sizes = Arrays.copyOf(sizes, grown);
       }
-      terms[size++] = term;
+      terms[size] = term;
+      sizes[size++] = entryBytes;
+      bytes += entryBytes;
     }
 
     void truncate(int newSize) {
+      for (int i = newSize; i < size; i++) {
+        bytes -= sizes[i];
+      }
       size = newSize;
+    }
+
+    /** Drops the first {@code n} entries (compacted away). */
+    void dropFirst(int n) {
+      for (int i = 0; i < n; i++) {
+        bytes -= sizes[i];
+      }
+      System.arraycopy(terms, n, terms, 0, size - n);
+      System.arraycopy(sizes, n, sizes, 0, size - n);
+      size -= n;
     }
   }
 }

@@ -32,8 +32,35 @@ public interface StateStore {
     /** The clients' keys and their values. */
     KEYS,
     /** The client session table's records, as {@code raftkv.kv.SessionRecords} encodes them. */
-    SESSIONS
+    SESSIONS,
+    /**
+     * An incoming snapshot, staged until it is installed (see {@link #installStaged}): each entry
+     * of the snapshot under {@link #stagedKey}, and the install marker under {@link
+     * #INSTALL_MARKER}. Invisible to the state machine.
+     */
+    INCOMING
   }
+
+  /**
+   * The key in {@link Space#INCOMING} that marks a staged snapshot as complete and verified, with
+   * the index it brings the state to (8 bytes): written together with the log's reset, it tells a
+   * restarted node to finish the install (staged keys start with byte 0 or 1, never 0x7F).
+   */
+  byte[] INSTALL_MARKER = {0x7F, 'i', 'n', 's', 't', 'a', 'l', 'l'};
+
+  /** Where an entry of {@code space} (KEYS or SESSIONS) is staged in {@link Space#INCOMING}. */
+  static byte[] stagedKey(Space space, byte[] key) {
+    if (space == Space.INCOMING) {
+      throw new IllegalArgumentException("a snapshot holds KEYS and SESSIONS only");
+    }
+    byte[] staged = new byte[key.length + 1];
+    staged[0] = (byte) space.ordinal();
+    System.arraycopy(key, 0, staged, 1, key.length);
+    return staged;
+  }
+
+  /** About how many bytes the keys, values and session records take (for status). */
+  long approximateBytes();
 
   /** The index of the last log entry the stored state includes; 0 for none. */
   long appliedIndex();
@@ -55,6 +82,49 @@ public interface StateStore {
    * @throws StorageException if the store cannot write
    */
   void write(Batch batch, long appliedIndex);
+
+  /**
+   * Writes {@code batch}, changes of {@link Space#INCOMING} only, atomically and without a sync,
+   * leaving the applied index as it is: an incoming snapshot being staged by the node while the
+   * state machine goes on applying.
+   */
+  void stage(Batch batch);
+
+  /**
+   * The index a staged snapshot is marked to be installed at ({@link #INSTALL_MARKER}), or -1: a
+   * node that finds one at start finishes the install ({@link #installStaged}) before anything.
+   */
+  long pendingInstall();
+
+  /**
+   * Installs the staged snapshot marked by {@link #INSTALL_MARKER}: KEYS and SESSIONS become what
+   * was staged, the applied index the marker's, and INCOMING empties; nothing when no marker is
+   * there. A crash in the middle leaves the marker and the staged snapshot in place, so doing it
+   * again at the next start completes it: the state machine never sees a mix of old and new.
+   *
+   * @return the new applied index, or -1 when no install was pending
+   */
+  long installStaged();
+
+  /** Deletes everything staged (an abandoned transfer), the marker included. */
+  void clearStaged();
+
+  /**
+   * A consistent view of the whole store as it is now: its applied index and its data at that
+   * index, whatever is written afterwards (what a snapshot sent to a follower reads). Close it.
+   */
+  View view();
+
+  /** A frozen view of the store, see {@link #view()}. */
+  interface View extends AutoCloseable {
+    long appliedIndex();
+
+    /** As {@link StateStore#scan}, in the view. */
+    Cursor scan(Space space, byte[] from);
+
+    @Override
+    void close();
+  }
 
   /** Changes to write together. Later changes to a key replace earlier ones in the same batch. */
   interface Batch extends AutoCloseable {

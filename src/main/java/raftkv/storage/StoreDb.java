@@ -40,6 +40,8 @@ final class StoreDb implements AutoCloseable {
   final ColumnFamilyHandle kv;
   /** Null when not opened, as {@link #kv}. */
   final ColumnFamilyHandle sessions;
+  /** Null when not opened (a store of format 1 or 2, read before its upgrade). */
+  final ColumnFamilyHandle incoming;
 
   private final List<ColumnFamilyHandle> handles;
   /** Options: they must outlive the database, so they are closed after it. */
@@ -57,6 +59,7 @@ final class StoreDb implements AutoCloseable {
     this.log = handle(families, StoreFormat.LOG_CF);
     this.kv = handle(families, StoreFormat.KV_CF);
     this.sessions = handle(families, StoreFormat.SESSIONS_CF);
+    this.incoming = handle(families, StoreFormat.INCOMING_CF);
   }
 
   private ColumnFamilyHandle handle(List<byte[]> families, byte[] name) {

@@ -21,37 +21,46 @@ import raftkv.storage.RocksDbStorage.Terms;
  *
  * <h2>On-disk layout (format {@value #FORMAT})</h2>
  *
- * Column families {@code meta}, {@code log}, {@code kv} and {@code sessions}, plus RocksDB's {@code
- * default}, which stays empty. One RocksDB instance, so one write-ahead log: a sync of the log
+ * Column families {@code meta}, {@code log}, {@code kv}, {@code sessions} and {@code incoming},
+ * plus RocksDB's {@code default}, which stays empty. One RocksDB instance, so one write-ahead log: a sync of the log
  * makes every earlier state machine write durable too. Every number is big-endian with a fixed
  * width; strings are UTF-8.
  *
  * <pre>
- * meta      "format"          "raftkv-2"      marks the directory as ours; checked before anything else
+ * meta      "format"          "raftkv-3"      marks the directory as ours; checked before anything else
  *           "node-id"         4-byte int      the node this store belongs to
  *           "term"            8-byte long     currentTerm
  *           "voted-for"       "host:port"     votedFor; absent when the node has not voted in this term
  *           "commit-hint"     8-byte long     see {@link TermStore#commitHint()}
- *           "log-first-index" 8-byte long     index of the first entry held: 1
- *           "log-prev-term"   8-byte long     term of entry log-first-index - 1: 0
+ *           "log-first-index" 8-byte long     index of the first entry held (1 until compacted)
+ *           "log-prev-term"   8-byte long     term of entry log-first-index - 1 (0 for index 0)
  *           "applied-index"   8-byte long     the last log index the state machine's data includes
  *                                             (0: none); written in the same batch as that data
  * log       8-byte index   -> [format byte = 1][EntryType code][term: 8 bytes][data bytes]
  * kv        key (UTF-8)    -> value (UTF-8)   the clients' keys, in byte order
  * sessions  the client session table, one record per key, as raftkv.kv.SessionRecords lays out
+ * incoming  a snapshot being received: [0 = kv, 1 = sessions][key] -> value, and, once it is complete
+ *           and verified, 0x7F "install" -> the 8-byte index it is installed at (the marker)
  * </pre>
  *
  * Log keys are contiguous from {@code log-first-index}, and terms never decrease along the log.
- * Nothing compacts the log yet: a new store writes {@code log-first-index} 1 and {@code
- * log-prev-term} 0, and nothing changes them. They are there for snapshots, which are planned; an
- * open already accepts a log that starts later. {@code applied-index} is at most the log's last
- * index: the state machine applies committed entries only, which this node had synced first.
+ * Compaction deletes a prefix of the log that the state machine's data covers and moves {@code
+ * log-first-index} and {@code log-prev-term} in the same batch. {@code applied-index} is at most
+ * the log's last index (the state machine applies committed entries only, which this node had
+ * synced first) and at least {@code log-first-index - 1}, except while an install is marked: the
+ * marker is written in one batch with the log's new start, and the next open finishes the install
+ * (see {@link StateStore#installStaged}).
+ *
+ * <h2>Format {@value #FORMAT_2} (before snapshots)</h2>
+ *
+ * As {@value #FORMAT} without {@code incoming}: upgraded when opened, by creating the column family
+ * (empty) and then writing the new format.
  *
  * <h2>Format {@value #FORMAT_1} (before the state machine was stored)</h2>
  *
  * The same {@code meta} (without {@code applied-index}) and {@code log}, no {@code kv} and no
  * {@code sessions}: the state machine lived in the heap and was rebuilt by replaying the log. Such a
- * store is upgraded in place when opened: the two column families are created (empty), then {@code
+ * store is upgraded in place when opened: the three column families are created (empty), then {@code
  * format} becomes {@value #FORMAT} and {@code applied-index} 0 in one synced batch, so the log
  * replays once into the stored state machine. A crash in between leaves format {@value #FORMAT_1}
  * with empty state column families, which the next open upgrades the same way. Any other format is
@@ -59,7 +68,9 @@ import raftkv.storage.RocksDbStorage.Terms;
  */
 final class StoreFormat {
 
-  static final String FORMAT = "raftkv-2";
+  static final String FORMAT = "raftkv-3";
+  /** The format before snapshots (no {@code incoming}): upgraded in place. */
+  static final String FORMAT_2 = "raftkv-2";
   /** The format before the state machine was stored: upgraded in place. */
   static final String FORMAT_1 = "raftkv-1";
   static final byte ENTRY_FORMAT = 1;
@@ -70,6 +81,7 @@ final class StoreFormat {
   static final byte[] LOG_CF = utf8("log");
   static final byte[] KV_CF = utf8("kv");
   static final byte[] SESSIONS_CF = utf8("sessions");
+  static final byte[] INCOMING_CF = utf8("incoming");
   static final byte[] FORMAT_KEY = utf8("format");
   static final byte[] NODE_ID_KEY = utf8("node-id");
   static final byte[] TERM_KEY = utf8("term");
@@ -95,6 +107,11 @@ final class StoreFormat {
       long appliedIndex) {
 
     boolean needsUpgrade() {
+      return !format.equals(FORMAT);
+    }
+
+    /** Format 1 kept no state machine: its applied index starts at 0 when upgraded. */
+    boolean hasNoState() {
       return format.equals(FORMAT_1);
     }
   }
@@ -105,13 +122,14 @@ final class StoreFormat {
       if (format == null) {
         throw notOurs(dir, "RocksDB without the raftkv format marker");
       }
-      boolean current = Arrays.equals(format, utf8(FORMAT));
-      if (!current && !Arrays.equals(format, utf8(FORMAT_1))) {
+      String found = text(format);
+      if (!found.equals(FORMAT) && !found.equals(FORMAT_2) && !found.equals(FORMAT_1)) {
         throw notOurs(
             dir,
-            "format '" + text(format) + "', expected '" + FORMAT + "' (or '" + FORMAT_1
-                + "', which this build upgrades)");
+            "format '" + found + "', expected '" + FORMAT + "' (or '" + FORMAT_2 + "' or '"
+                + FORMAT_1 + "', which this build upgrades)");
       }
+      boolean current = !found.equals(FORMAT_1);
       int nodeId = ByteBuffer.wrap(fixed(dir, db, NODE_ID_KEY, Integer.BYTES)).getInt();
       if (nodeId != expectedNodeId) {
         throw new StorageException(
@@ -127,7 +145,7 @@ final class StoreFormat {
         throw corrupt(dir, "meta 'applied-index' is " + appliedIndex);
       }
       return new Meta(
-          current ? FORMAT : FORMAT_1,
+          found,
           nodeId,
           readLong(dir, db, TERM_KEY),
           readVotedFor(dir, db),
@@ -195,7 +213,7 @@ final class StoreFormat {
         if (terms.size() == Terms.MAX_SIZE) {
           throw corrupt(dir, "log holds more than " + Terms.MAX_SIZE + " entries");
         }
-        terms.add(entryTerm);
+        terms.add(entryTerm, it.value().length - ENTRY_HEADER_BYTES + LogEntry.OVERHEAD_BYTES);
         previousTerm = entryTerm;
       }
       it.status();
@@ -215,14 +233,18 @@ final class StoreFormat {
    * (an upgrade interrupted after creating them) are empty.
    */
   static void checkState(Path dir, StoreDb db, Meta meta, long lastIndex) {
-    if (meta.needsUpgrade()) {
+    if (meta.hasNoState()) {
       checkEmpty(dir, db, db.kv, "kv");
       checkEmpty(dir, db, db.sessions, "sessions");
+      checkEmpty(dir, db, db.incoming, "incoming");
       return;
     }
     if (db.kv == null || db.sessions == null) {
       String missing = db.kv == null ? "kv" : "sessions";
-      throw corrupt(dir, "format " + FORMAT + " without the column family '" + missing + "'");
+      throw corrupt(dir, "format " + meta.format() + " without the column family '" + missing + "'");
+    }
+    if (db.incoming == null && !meta.needsUpgrade()) {
+      throw corrupt(dir, "format " + FORMAT + " without the column family 'incoming'");
     }
     if (meta.appliedIndex() > lastIndex) {
       throw corrupt(

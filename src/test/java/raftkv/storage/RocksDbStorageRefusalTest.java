@@ -80,8 +80,8 @@ class RocksDbStorageRefusalTest {
         (db, meta, log) -> db.put(meta, StoreFormat.FORMAT_KEY, "raftkv-9".getBytes(UTF_8)));
     assertRefusedUntouched(
         dir(),
-        dir() + " is not a raftkv data directory (format 'raftkv-9', expected 'raftkv-2' (or"
-            + " 'raftkv-1', which this build upgrades)); refusing to touch it");
+        dir() + " is not a raftkv data directory (format 'raftkv-9', expected 'raftkv-3' (or"
+            + " 'raftkv-2' or 'raftkv-1', which this build upgrades)); refusing to touch it");
   }
 
   @Test

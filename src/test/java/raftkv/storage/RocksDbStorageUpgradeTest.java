@@ -106,9 +106,9 @@ class RocksDbStorageUpgradeTest {
       // The replayed log (6 entries), the node's own no-op (7) and the retry (8) are stored now.
       assertThat(storage.stateStore().appliedIndex()).isEqualTo(8);
     }
-    assertThat(onDisk()).containsExactly("raftkv-2", "applied 8", "[default, kv, log, meta, sessions]");
+    assertThat(onDisk()).containsExactly("raftkv-3", "applied 8", "[default, incoming, kv, log, meta, sessions]");
 
-    // Opened again, it is a format-2 store: nothing replays, and nothing applies twice.
+    // Opened again, it is a format-3 store: nothing replays, and nothing applies twice.
     try (RocksDbStorage storage = RocksDbStorage.open(dir(), 1)) {
       assertThat(storage.stateStore().appliedIndex()).isEqualTo(8);
       SoloNode node = new SoloNode(kit, storage);
@@ -136,12 +136,43 @@ class RocksDbStorageUpgradeTest {
       assertThat(node.get("n")).isEqualTo("2");
       node.stop();
     }
-    assertThat(onDisk()).containsExactly("raftkv-2", "applied 7", "[default, kv, log, meta, sessions]");
+    assertThat(onDisk()).containsExactly("raftkv-3", "applied 7", "[default, incoming, kv, log, meta, sessions]");
   }
 
   @Test
   void aNewStoreIsOfTheNewFormatWithNothingApplied() throws Exception {
     RocksDbStorage.open(dir(), 1).close();
-    assertThat(onDisk()).containsExactly("raftkv-2", "applied 0", "[default, kv, log, meta, sessions]");
+    assertThat(onDisk()).containsExactly("raftkv-3", "applied 0", "[default, incoming, kv, log, meta, sessions]");
+  }
+
+  @Test
+  void aFormat2StoreGainsTheIncomingColumnFamilyAndKeepsItsState() throws Exception {
+    try (RocksDbStorage storage = RocksDbStorage.open(dir(), 1)) {
+      SoloNode node = new SoloNode(kit, storage);
+      node.register("c1");
+      node.write("c1", 1, new Op.Put("k", "v"));
+      node.stop();
+    }
+    long applied;
+    try (RocksDbStorage storage = RocksDbStorage.open(dir(), 1)) {
+      applied = storage.stateStore().appliedIndex();
+    }
+    // What a format-2 store looks like: no incoming, the old marker.
+    RawRocks.editAll(
+        dir(),
+        (db, families) -> {
+          db.dropColumnFamily(families.get("incoming"));
+          db.put(families.get("meta"), StoreFormat.FORMAT_KEY, "raftkv-2".getBytes(UTF_8));
+        });
+    assertThat(onDisk()).containsExactly("raftkv-2", "applied " + applied, "[default, kv, log, meta, sessions]");
+
+    try (RocksDbStorage storage = RocksDbStorage.open(dir(), 1)) {
+      assertThat(storage.stateStore().appliedIndex()).as("nothing replays").isEqualTo(applied);
+      SoloNode node = new SoloNode(kit, storage);
+      assertThat(node.get("k")).isEqualTo("v");
+      node.stop();
+    }
+    assertThat(onDisk().subList(0, 1)).containsExactly("raftkv-3");
+    assertThat(onDisk().get(2)).isEqualTo("[default, incoming, kv, log, meta, sessions]");
   }
 }
