@@ -67,7 +67,12 @@ public final class ClientProtocol {
     }
   }
 
-  /** One node's view of itself, for {@code kv_client status}. */
+  /**
+   * One node's view of itself, for {@code kv_client status}. {@code snapshotIndex} is the last index
+   * the log was compacted up to (its stored state machine covers it; 0 if never), {@code
+   * firstLogIndex} the first entry the log holds, {@code logBytes} the log's entry bytes and {@code
+   * stateBytes} an estimate of the state machine's stored keys, values and sessions.
+   */
   public record NodeStatus(
       int id,
       Endpoint endpoint,
@@ -80,13 +85,17 @@ public final class ClientProtocol {
       long lastLogIndex,
       long lastLogTerm,
       Long lastContactMillis,
-      List<PeerStatus> peers)
+      List<PeerStatus> peers,
+      long snapshotIndex,
+      long firstLogIndex,
+      long logBytes,
+      long stateBytes)
       implements CborSerializable {
 
     public NodeStatus withLastApplied(long applied) {
       return new NodeStatus(
           id, endpoint, role, term, leaderId, leader, commitIndex, applied, lastLogIndex,
-          lastLogTerm, lastContactMillis, peers);
+          lastLogTerm, lastContactMillis, peers, snapshotIndex, firstLogIndex, logBytes, stateBytes);
     }
   }
 

@@ -84,6 +84,10 @@ public final class ResultJson {
     n.put("lastApplied", st.lastApplied());
     n.put("lastLogIndex", st.lastLogIndex());
     n.put("lastContactMs", st.lastContactMillis());
+    n.put("snapshotIndex", st.snapshotIndex());
+    n.put("firstLogIndex", st.firstLogIndex());
+    n.put("logBytes", st.logBytes());
+    n.put("stateBytes", st.stateBytes());
     n.put("reachable", true);
     return n;
   }

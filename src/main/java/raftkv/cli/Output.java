@@ -152,7 +152,7 @@ final class Output {
         n.put("address", v.endpoint().toString());
         for (String f :
             List.of("role", "term", "leader", "commitIndex", "lastApplied", "lastLogIndex",
-                "lastContactMs")) {
+                "lastContactMs", "snapshotIndex", "firstLogIndex", "logBytes", "stateBytes")) {
           n.putNull(f);
         }
         n.put("reachable", false);
@@ -167,13 +167,13 @@ final class Output {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          "ID", "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST-CONTACT"
+          "ID", "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "SNAPSHOT", "LAST-CONTACT"
         });
     for (NodeView v : s.nodes()) {
       NodeStatus n = v.status();
       if (n == null) {
         rows.add(
-            new String[] {"-", v.endpoint().toString(), "unreachable", "-", "-", "-", "-", "-"});
+            new String[] {"-", v.endpoint().toString(), "unreachable", "-", "-", "-", "-", "-", "-"});
         continue;
       }
       String contact;
@@ -193,6 +193,7 @@ final class Output {
             n.leaderId() == null ? "-" : "n" + n.leaderId(),
             String.valueOf(n.commitIndex()),
             String.valueOf(n.lastApplied()),
+            String.valueOf(n.snapshotIndex()),
             contact
           });
     }

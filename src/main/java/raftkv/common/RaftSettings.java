@@ -24,6 +24,7 @@ import java.time.Duration;
  * @param readWaitTimeout how long such a read may wait before it is dropped (its client gave up)
  * @param stateCacheBytes the RocksDB block cache of the state machine's data (native memory, not
  *     the Java heap): how much of the recently read keys and values stays in memory
+ * @param snapshots when the log is compacted, and how snapshots travel to followers
  */
 public record RaftSettings(
     Duration electionTimeoutMin,
@@ -40,7 +41,51 @@ public record RaftSettings(
     long maxInflightBytes,
     int maxPendingReads,
     Duration readWaitTimeout,
-    long stateCacheBytes) {
+    long stateCacheBytes,
+    Snapshots snapshots) {
+
+  /**
+   * Log compaction and InstallSnapshot (Raft §7). The state machine's data is stored with its
+   * applied index, so it is the snapshot: once the log holds more than {@code logEntries} entries or
+   * {@code logBytes} bytes, the prefix the stored state covers is discarded, but for the last
+   * {@code retainEntries} entries (kept for followers a little behind, unless the log is over
+   * {@code logBytes}). A follower that needs a discarded entry is sent the state instead, in chunks
+   * of about {@code chunkBytes}, at most {@code chunksInFlight} unacknowledged, resent from the
+   * first unacknowledged one after {@code resendTimeout} without progress.
+   */
+  public record Snapshots(
+      long logEntries,
+      long logBytes,
+      long retainEntries,
+      long chunkBytes,
+      int chunksInFlight,
+      Duration resendTimeout) {
+
+    public Snapshots {
+      if (logEntries < 1 || logBytes < 1 || retainEntries < 0 || chunkBytes < 1 || chunksInFlight < 1) {
+        throw new IllegalArgumentException(
+            "snapshot log-entries, log-bytes, chunk-size and chunks-in-flight must be positive,"
+                + " retain-entries not negative");
+      }
+      if (resendTimeout.isNegative() || resendTimeout.isZero()) {
+        throw new IllegalArgumentException("snapshot resend-timeout must be positive");
+      }
+    }
+
+    public static Snapshots defaults() {
+      return new Snapshots(10_000, 64L << 20, 1_000, 256L << 10, 4, Duration.ofSeconds(1));
+    }
+
+    static Snapshots fromConfig(Config c) {
+      return new Snapshots(
+          c.getLong("log-entries"),
+          c.getBytes("log-size"),
+          c.getLong("retain-entries"),
+          c.getBytes("chunk-size"),
+          c.getInt("chunks-in-flight"),
+          c.getDuration("resend-timeout"));
+    }
+  }
 
   static final int DEFAULT_MAX_INFLIGHT_APPENDS = 32;
   static final long DEFAULT_MAX_INFLIGHT_BYTES = 8L << 20;
@@ -94,7 +139,8 @@ public record RaftSettings(
         c.getBytes("max-inflight-bytes"),
         c.getInt("max-pending-reads"),
         c.getDuration("read-wait-timeout"),
-        c.getBytes("state-cache-size"));
+        c.getBytes("state-cache-size"),
+        Snapshots.fromConfig(c.getConfig("snapshot")));
   }
 
   /** The values {@code application.conf} ships with. */
@@ -114,41 +160,49 @@ public record RaftSettings(
         DEFAULT_MAX_INFLIGHT_BYTES,
         10_000,
         Duration.ofSeconds(10),
-        DEFAULT_STATE_CACHE_BYTES);
+        DEFAULT_STATE_CACHE_BYTES,
+        Snapshots.defaults());
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes, snapshots);
   }
 
   public RaftSettings withCheckQuorum(boolean on) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, on, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes, snapshots);
   }
 
   public RaftSettings withMaxAppendBytes(long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, bytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes);
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes, snapshots);
   }
 
   public RaftSettings withInflight(int appends, long bytes) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, appends, bytes,
-        maxPendingReads, readWaitTimeout, stateCacheBytes);
+        maxPendingReads, readWaitTimeout, stateCacheBytes, snapshots);
   }
 
   public RaftSettings withPendingReads(int max, Duration timeout) {
     return new RaftSettings(
         electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
         sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
-        maxInflightBytes, max, timeout, stateCacheBytes);
+        maxInflightBytes, max, timeout, stateCacheBytes, snapshots);
+  }
+
+  public RaftSettings withSnapshots(Snapshots s) {
+    return new RaftSettings(
+        electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote, checkQuorum, maxAppendBytes,
+        sessionTimeout, maxSessions, endedSessionRetention, maxEndedSessions, maxInflightAppends,
+        maxInflightBytes, maxPendingReads, readWaitTimeout, stateCacheBytes, s);
   }
 }

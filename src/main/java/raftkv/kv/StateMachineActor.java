@@ -52,6 +52,13 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
   public record Applied(long index) {}
 
   /**
+   * A snapshot up to {@code index} is staged in full and marked for install (the node's log now
+   * starts after it): replace the state with it ({@link StateStore#installStaged}), then go on
+   * with the entries after it. {@code ackTo} hears {@link Applied} of {@code index}.
+   */
+  public record Install(long index, ActorRef<Applied> ackTo) implements Command {}
+
+  /**
    * A client waits for the entry the leader appended at {@code index} in {@code term}. If a
    * different entry ends up committed there, the client is told to retry instead.
    */
@@ -86,7 +93,9 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
   /** How often waiting reads are checked against their deadline, while any wait. */
   private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
 
-  private final KvStateMachine machine;
+  private KvStateMachine machine;
+  private final StateStore store;
+  private final RaftSettings settings;
   private final TimerScheduler<Command> timers;
   private final Clock clock;
   private final int maxPendingReads;
@@ -120,21 +129,28 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     this.clock = clock;
     this.maxPendingReads = settings.maxPendingReads();
     this.readWaitMillis = settings.readWaitTimeout().toMillis();
-    this.machine =
-        new KvStateMachine(
-            store,
-            settings.sessionTimeout().toMillis(),
-            settings.maxSessions(),
-            SessionTable.DEFAULT_RESPONSES_PER_SESSION,
-            settings.endedSessionRetention().toMillis(),
-            settings.maxEndedSessions());
+    this.store = store;
+    this.settings = settings;
+    this.machine = load(store, settings);
     this.applied = machine.lastAppliedIndex();
+  }
+
+  /** The state machine as {@code store} holds it: its applied index, its sessions. */
+  private static KvStateMachine load(StateStore store, RaftSettings settings) {
+    return new KvStateMachine(
+        store,
+        settings.sessionTimeout().toMillis(),
+        settings.maxSessions(),
+        SessionTable.DEFAULT_RESPONSES_PER_SESSION,
+        settings.endedSessionRetention().toMillis(),
+        settings.maxEndedSessions());
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Apply.class, this::onApply)
+        .onMessage(Install.class, this::onInstall)
         .onMessage(AwaitResult.class, this::onAwaitResult)
         .onMessage(Read.class, this::onRead)
         .onMessage(FailPending.class, this::onFailPending)
@@ -175,6 +191,28 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     if (!m.entries().isEmpty()) {
       m.ackTo().tell(new Applied(applied));
     }
+    serveReads();
+    return this;
+  }
+
+  private Behavior<Command> onInstall(Install m) {
+    long started = System.nanoTime();
+    long index = store.installStaged();
+    if (index != m.index()) {
+      throw new IllegalStateException("install of a snapshot up to " + m.index() + " found " + index);
+    }
+    machine = load(store, settings);
+    applied = machine.lastAppliedIndex();
+    // Writers waiting for an entry the snapshot covers cannot tell what took their index.
+    List<Long> covered = waiters.keySet().stream().filter(i -> i <= applied).sorted().toList();
+    for (long i : covered) {
+      waiters.remove(i).replyTo().tell(Reply.of(Result.error(ErrorCode.UNKNOWN,
+          "outcome unknown: this node installed a snapshot covering index " + i
+              + "; retry with the same seq")));
+    }
+    getContext().getLog().info("Installed the snapshot: state machine at index [{}] in {} ms",
+        applied, (System.nanoTime() - started) / 1_000_000);
+    m.ackTo().tell(new Applied(applied));
     serveReads();
     return this;
   }

@@ -50,6 +50,16 @@ final class ApplyWindow {
     inFlight.removeIf(last -> last <= index);
   }
 
+  /**
+   * A snapshot up to {@code index} went to the state machine instead of the entries before it:
+   * the next batch starts after it, and its install is acknowledged as a batch would be.
+   */
+  void installed(long index) {
+    handed = index;
+    inFlight.clear();
+    inFlight.add(index);
+  }
+
   long handed() {
     return handed;
   }

@@ -5,6 +5,8 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.BehaviorInterceptor;
 import akka.actor.typed.ChildFailed;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.eventstream.EventStream;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import org.slf4j.Logger;
 import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.NodeStatus;
@@ -49,6 +52,8 @@ import raftkv.raft.core.Progress;
 import raftkv.raft.core.RaftCore;
 import raftkv.raft.core.RaftState;
 import raftkv.raft.core.Role;
+import raftkv.raft.core.Rpc.InstallSnapshot;
+import raftkv.raft.core.Rpc.InstallSnapshotReply;
 import raftkv.raft.core.Rpc.PeerMessage;
 import raftkv.raft.core.Step;
 import raftkv.storage.EntryType;
@@ -150,6 +155,10 @@ public final class RaftNode {
   private RaftState state;
   private final ActorRef<StateMachineActor.Applied> appliedAdapter;
   private final NodeMetrics metrics;
+  /** A leader's snapshot transfers to followers that need compacted entries. */
+  private final SnapshotSender snapshots;
+  /** A follower's incoming snapshot. */
+  private final SnapshotReceiver incoming;
 
   /**
    * The node's behavior. {@code random} draws election timeouts and the run's incarnation, and
@@ -228,6 +237,18 @@ public final class RaftNode {
     this.storage = storage;
     this.transport = transport;
     this.core = new RaftCore(cluster, settings, storage, clock, random, log);
+    this.snapshots =
+        new SnapshotSender(cluster, settings.snapshots(), storage, transport, core::nowMillis, log);
+    this.incoming = new SnapshotReceiver(storage.stateStore(), log);
+    // An install interrupted by a crash is finished before the state machine loads its state; a
+    // transfer interrupted before its end is dropped (the leader sends it again).
+    if (storage.stateStore().pendingInstall() >= 0) {
+      log.info("Finishing the install of a snapshot up to index [{}] that a restart interrupted",
+          storage.stateStore().pendingInstall());
+      storage.stateStore().installStaged();
+    } else {
+      storage.stateStore().clearStaged();
+    }
     // The same dispatcher as the node: whoever starts the node decides where it runs (a
     // simulation runs it on a deterministic one).
     this.stateMachine =
@@ -255,6 +276,11 @@ public final class RaftNode {
       throw new StorageException(
           "the state machine is stored up to index " + stored + ", beyond the log's last index "
               + storage.lastIndex());
+    }
+    if (stored < storage.firstIndex() - 1) {
+      throw new StorageException(
+          "the state machine is stored up to index " + stored + ", but the log starts at "
+              + storage.firstIndex() + ": the entries between are lost");
     }
     // What the state machine applied was committed: the commit index starts no lower.
     Step first = core.start(storage.currentTerm(), storage.votedFor(), Math.max(storage.commitHint(), stored));
@@ -295,11 +321,20 @@ public final class RaftNode {
   private BehaviorBuilder<Command> common() {
     return Behaviors.receive(Command.class)
         .onSignal(Terminated.class, this::onStateMachineStopped)
+        .onSignal(PostStop.class, signal -> {
+          snapshots.endAll();
+          return Behaviors.same();
+        })
+        .onSignal(PreRestart.class, signal -> {
+          snapshots.endAll();
+          return Behaviors.same();
+        })
         .onMessage(FromPeer.class, m -> step(m.message()))
         .onMessage(FromClient.class, m -> onClient(state, m.request()))
         .onMessage(Applied.class, m -> {
           applied.acknowledged(m.index());
           pumpApply(state.node().commitIndex());
+          compactIfDue();
           return Behaviors.same();
         });
   }
@@ -336,6 +371,9 @@ public final class RaftNode {
     }
     RaftState before = state;
     state = execute(before, core.step(before, in));
+    if (in == Tick.HEARTBEAT && state.role() instanceof Role.Leader) {
+      snapshots.tick();
+    }
     // A behavior per role, not per state: most steps change the state, few change the role.
     return state.role().getClass() == before.role().getClass() ? Behaviors.same() : behaviorFor(state);
   }
@@ -363,6 +401,13 @@ public final class RaftNode {
     }
     for (Outbound o : fx.send()) {
       transport.send(o.to(), o.message());
+    }
+    long installed = -1;
+    for (Effects.SnapshotOp op : fx.snapshots()) {
+      installed = Math.max(installed, snapshotOp(s, op));
+    }
+    if (before.role() instanceof Role.Leader && !(s.role() instanceof Role.Leader)) {
+      snapshots.endAll();
     }
     if (fx.syncAfterSend()) {
       long started = System.nanoTime();
@@ -395,7 +440,74 @@ public final class RaftNode {
       context.getSystem().eventStream().tell(new EventStream.Publish<>(
           new RoleChanged(cluster.selfId(), cluster.self(), s.role().name(), s.term())));
     }
+    if (installed >= 0) {
+      s = execute(s, core.step(s, new Input.Installed(installed)));
+    }
     return fx.next() == null ? s : execute(s, core.step(s, fx.next()));
+  }
+
+  /**
+   * Carries out one snapshot effect; returns the index of a snapshot installed by it, or -1.
+   */
+  private long snapshotOp(RaftState s, Effects.SnapshotOp op) {
+    if (op instanceof Effects.SendSnapshot send) {
+      snapshots.start(send.peer(), s.term());
+    } else if (op instanceof Effects.SnapshotAcked a) {
+      snapshots.acked(a.peer(), a.transfer(), a.nextSeq());
+    } else if (op instanceof Effects.SnapshotDone d) {
+      snapshots.done(d.peer());
+    } else if (op instanceof Effects.StageChunk c) {
+      InstallSnapshot m = c.chunk();
+      if (m.seq() == 0 && !Set.copyOf(m.members()).equals(Set.copyOf(cluster.members()))) {
+        log.warn("The snapshot from [{}] names members {}; ours are {}", m.from(), m.members(), cluster.members());
+      }
+      SnapshotReceiver.Outcome o = incoming.receive(m);
+      long installed = -1;
+      if (o.complete()) {
+        install(m.lastIndex(), m.lastTerm());
+        installed = m.lastIndex();
+      }
+      transport.send(m.from(), new InstallSnapshotReply(s.term(), cluster.self(), cluster.selfId(),
+          m.lastIndex(), m.lastTerm(), m.transfer(), o.nextSeq(), o.complete(), m.term()));
+      return installed;
+    }
+    return -1;
+  }
+
+  /**
+   * Installs the snapshot staged in full (Figure 13, rules 6-8): the log starts after it and the
+   * install is marked, in one durable write; the state machine then replaces its state with the
+   * staged one, before any entry after the snapshot reaches it.
+   */
+  private void install(long index, long term) {
+    storage.beginInstall(index, term);
+    stateMachine.tell(new StateMachineActor.Install(index, appliedAdapter));
+    applied.installed(index);
+  }
+
+  /**
+   * Log compaction (§7): once the log is over its bounds, the prefix that the stored state
+   * machine covers goes, all but the last {@code retain-entries} (none when over the size bound).
+   * The stored state is the snapshot, so nothing is copied: a sync and a range deletion.
+   */
+  private void compactIfDue() {
+    RaftSettings.Snapshots bounds = settings.snapshots();
+    long first = storage.firstIndex();
+    long last = storage.lastIndex();
+    boolean overBytes = storage.logBytes() > bounds.logBytes();
+    if (last - first + 1 <= bounds.logEntries() && !overBytes) {
+      return;
+    }
+    long stored = storage.stateStore().appliedIndex();
+    long upTo = Math.min(stored, last) - (overBytes ? 0 : bounds.retainEntries());
+    if (upTo < first) {
+      return;
+    }
+    long started = System.nanoTime();
+    storage.compact(upTo);
+    log.info("Compacted the log up to index [{}] (the stored state covers it): it now holds [{}..{}], {} KiB, in {} ms",
+        upTo, storage.firstIndex(), storage.lastIndex(), storage.logBytes() >> 10,
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /** Elections and leader changes, for the metrics. */
@@ -517,7 +629,8 @@ public final class RaftNode {
         new NodeStatus(
             cluster.selfId(), cluster.self(), s.role().name(), s.term(), idOrNull(s.node().leaderId()),
             s.node().leader(), s.node().commitIndex(), 0, storage.lastIndex(), storage.lastTerm(),
-            lastContact, peers);
+            lastContact, peers, storage.firstIndex() - 1, storage.firstIndex(), storage.logBytes(),
+            storage.stateStore().approximateBytes());
     stateMachine.tell(new StateMachineActor.Status(partial, m.replyTo()));
   }
 

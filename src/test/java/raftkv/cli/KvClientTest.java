@@ -216,7 +216,7 @@ class KvClientTest {
   private static NodeStatus node(int id, Endpoint e, String role, long term, Integer leader) {
     return new NodeStatus(
         id, e, role, term, leader, null, 10, 9, 11, term, "leader".equals(role) ? 0L : 42L,
-        List.of());
+        List.of(), 4, 5, 700, 9000);
   }
 
   private static final ClusterStatus TWO_UP_ONE_DOWN =
@@ -237,7 +237,8 @@ class KvClientTest {
     assertThat(fields)
         .containsExactly(
             "id", "address", "role", "term", "leader", "commitIndex", "lastApplied",
-            "lastLogIndex", "lastContactMs", "reachable");
+            "lastLogIndex", "lastContactMs", "snapshotIndex", "firstLogIndex", "logBytes",
+            "stateBytes", "reachable");
     assertThat(n1.get("id").asInt()).isEqualTo(1);
     assertThat(n1.get("address").asText()).isEqualTo("127.0.0.1:9001");
     assertThat(n1.get("role").asText()).isEqualTo("follower");
@@ -246,12 +247,17 @@ class KvClientTest {
     assertThat(n1.get("lastApplied").asLong()).isEqualTo(9);
     assertThat(n1.get("lastLogIndex").asLong()).isEqualTo(11);
     assertThat(n1.get("lastContactMs").asLong()).isEqualTo(42);
+    assertThat(n1.get("snapshotIndex").asLong()).isEqualTo(4);
+    assertThat(n1.get("firstLogIndex").asLong()).isEqualTo(5);
+    assertThat(n1.get("logBytes").asLong()).isEqualTo(700);
+    assertThat(n1.get("stateBytes").asLong()).isEqualTo(9000);
     assertThat(n1.get("reachable").asBoolean()).isTrue();
     JsonNode n3 = s.get("nodes").get(2);
     assertThat(n3.get("address").asText()).isEqualTo("127.0.0.1:9003");
     assertThat(n3.get("reachable").asBoolean()).isFalse();
     assertThat(n3.get("id").isNull()).isTrue();
     assertThat(n3.get("role").isNull()).isTrue();
+    assertThat(n3.get("snapshotIndex").isNull()).isTrue();
 
     JsonNode none =
         JSON.readTree(new Output(true).status(new ClusterStatus(List.of(new NodeView(N1, null)))));
@@ -277,8 +283,10 @@ class KvClientTest {
     assertThat(lines).hasSize(4);
     assertThat(lines.get(0).split("\\s+"))
         .containsExactly(
-            "ID", "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST-CONTACT");
+            "ID", "ADDRESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "SNAPSHOT", "LAST-CONTACT");
     int roleColumn = lines.get(0).indexOf("ROLE");
+    int snapshotColumn = lines.get(0).indexOf("SNAPSHOT");
+    assertThat(lines.get(1).substring(snapshotColumn)).startsWith("4 ");
     assertThat(lines.get(1).indexOf("follower")).isEqualTo(roleColumn);
     assertThat(lines.get(2).indexOf("leader")).isEqualTo(roleColumn);
     assertThat(lines.get(3).indexOf("unreachable")).isEqualTo(roleColumn);

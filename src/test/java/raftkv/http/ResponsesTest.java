@@ -69,6 +69,6 @@ class ResponsesTest {
   private static NodeStatus status(Integer leader, long commit, long applied) {
     Endpoint e = new Endpoint("127.0.0.1", 9001);
     return new NodeStatus(1, e, "follower", 5, leader, leader == null ? null : e, commit, applied,
-        commit, 5, 10L, List.of());
+        commit, 5, 10L, List.of(), 0, 1, 0, 0);
   }
 }

@@ -33,7 +33,7 @@ class StateMachineActorTest {
   private static void barrier(ActorRef<StateMachineActor.Command> sm) {
     TestProbe<ClientProtocol.NodeStatus> p = kit.createTestProbe(ClientProtocol.NodeStatus.class);
     sm.tell(new StateMachineActor.Status(new ClientProtocol.NodeStatus(1, new Endpoint("127.0.0.1", 1),
-        "follower", 0, null, null, 0, 0, 0, 0, null, List.of()), p.ref()));
+        "follower", 0, null, null, 0, 0, 0, 0, null, List.of(), 0, 1, 0, 0), p.ref()));
     p.receiveMessage();
   }
 

@@ -98,6 +98,10 @@ class WireFormatTest {
         new ReadIndexRequest(4, N2, 2, 99, 7),
         new ReadIndexReply(4, N1, 1, 99, 7, true, 8),
         new ReadIndexReply(5, N1, 1, 100, 7, false, 0),
+        new Rpc.InstallSnapshot(5, N1, 1, 40, 4, List.of(N1, N2), 1, 0, new byte[] {0, 0, 0, 0, 1, 'k'}, false, 77),
+        new Rpc.InstallSnapshot(5, N1, 1, 40, 4, List.of(N1, N2), 2, 3, new byte[0], true, -1),
+        new Rpc.InstallSnapshotReply(5, N2, 2, 40, 4, 1, 1, false, 5),
+        new Rpc.InstallSnapshotReply(6, N2, 2, 40, 4, 2, 4, true, 5),
         new Rpc.Ping(0, N2, 2),
         // Client requests, one Write per op
         new ClientProtocol.Register("client-ü", replyTo),
@@ -121,8 +125,8 @@ class WireFormatTest {
         new Reply(Result.error(ErrorCode.UNKNOWN, "leadership lost after the write was stored"), 2, N2),
         Reply.notLeader("node n1 is not the leader; the leader is n2", 2, N2),
         Reply.notLeader("node n1 is not the leader and knows none", null, null),
-        new NodeStatus(1, N1, "leader", 4, 1, N1, 8, 8, 8, 4, 0L, List.of(caughtUp, neverHeard)),
-        new NodeStatus(2, N2, "follower", 4, null, null, 0, 0, 0, 0, null, List.of()),
+        new NodeStatus(1, N1, "leader", 4, 1, N1, 8, 8, 8, 4, 0L, List.of(caughtUp, neverHeard), 5, 6, 120, 4096),
+        new NodeStatus(2, N2, "follower", 4, null, null, 0, 0, 0, 0, null, List.of(), 0, 1, 0, 0),
         caughtUp,
         neverHeard)
         .map(m -> Arguments.of(m.getClass().getSimpleName(), m));

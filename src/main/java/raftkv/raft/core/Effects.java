@@ -14,7 +14,7 @@ import raftkv.storage.LogEntry;
  * leader sends while its own write completes, §10.2.1, and counts its entries only once the sync
  * is done: it then runs {@code next}, a {@link Input.Synced}), answer the callers, set the timers
  * (restarting the election timer with {@code electionTimeout} when it is set),
- * queue a flush, and run {@code next}.
+ * queue a flush, hand the snapshot transfers their work ({@code snapshots}), and run {@code next}.
  */
 public record Effects(
     boolean saveHardState,
@@ -26,6 +26,7 @@ public record Effects(
     List<TimerOp> timers,
     Duration electionTimeout,
     boolean flushLater,
+    List<SnapshotOp> snapshots,
     Input next) {
 
   public record Outbound(Endpoint to, PeerMessage message) {}
@@ -52,6 +53,25 @@ public record Effects(
    */
   public record LeadershipLost(long lastStored, Endpoint leader, int leaderId) implements ClientEffect {}
 
+  /** What the node's snapshot transfers do (the core decides when; the shell moves the bytes). */
+  public sealed interface SnapshotOp {}
+
+  /** Leader: {@code peer} needs entries the log no longer holds; send it a snapshot. */
+  public record SendSnapshot(Endpoint peer) implements SnapshotOp {}
+
+  /** Leader: {@code peer} stored the chunks before {@code nextSeq} of the transfer it names. */
+  public record SnapshotAcked(Endpoint peer, long lastIndex, long lastTerm, long transfer, long nextSeq)
+      implements SnapshotOp {}
+
+  /** Leader: {@code peer} installed a snapshot; its transfer is over. */
+  public record SnapshotDone(Endpoint peer) implements SnapshotOp {}
+
+  /**
+   * Follower: a chunk from the leader of our term, of a snapshot beyond our commit index: check
+   * it, stage it, answer it, and install the snapshot after its last chunk.
+   */
+  public record StageChunk(Rpc.InstallSnapshot chunk) implements SnapshotOp {}
+
   /** Timers to start or stop; {@link #electionTimeout}, when set, restarts the election timer. */
   public enum TimerOp {
     CANCEL_ELECTION,
@@ -63,7 +83,8 @@ public record Effects(
   }
 
   static final Effects NONE =
-      new Effects(false, List.of(), false, List.of(), false, List.of(), List.of(), null, false, null);
+      new Effects(
+          false, List.of(), false, List.of(), false, List.of(), List.of(), null, false, List.of(), null);
 
   /** Collects the effects of one step. */
   static final class Builder {
@@ -76,6 +97,7 @@ public record Effects(
     private final List<TimerOp> timers = new ArrayList<>();
     private Duration electionTimeout;
     private boolean flushLater;
+    private final List<SnapshotOp> snapshots = new ArrayList<>();
     private Input next;
 
     void saveHardState() {
@@ -119,6 +141,10 @@ public record Effects(
       flushLater = true;
     }
 
+    void snapshot(SnapshotOp op) {
+      snapshots.add(op);
+    }
+
     void next(Input in) {
       if (next != null && !next.equals(in)) {
         throw new IllegalStateException("two follow-ups in one step: " + next + ", " + in);
@@ -128,11 +154,13 @@ public record Effects(
 
     Effects build() {
       if (!saveHardState && append.isEmpty() && send.isEmpty() && clients.isEmpty()
-          && timers.isEmpty() && electionTimeout == null && !flushLater && next == null) {
+          && timers.isEmpty() && electionTimeout == null && !flushLater && snapshots.isEmpty()
+          && next == null) {
         return NONE;
       }
       return new Effects(saveHardState, List.copyOf(append), appendSynced, List.copyOf(send),
-          syncAfterSend, List.copyOf(clients), List.copyOf(timers), electionTimeout, flushLater, next);
+          syncAfterSend, List.copyOf(clients), List.copyOf(timers), electionTimeout, flushLater,
+          List.copyOf(snapshots), next);
     }
   }
 }

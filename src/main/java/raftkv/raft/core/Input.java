@@ -3,7 +3,8 @@ package raftkv.raft.core;
 import raftkv.storage.EntryType;
 
 /** What the core reacts to: a peer's message, a tick of a timer, a client's request, a sync done. */
-public sealed interface Input permits Rpc.PeerMessage, Input.Tick, Input.Propose, Input.Read, Input.Synced {
+public sealed interface Input
+    permits Rpc.PeerMessage, Input.Tick, Input.Propose, Input.Read, Input.Synced, Input.Installed {
 
   /** Timer ticks, and the follow-ups {@link #REPLICATE} and {@link #BROADCAST} a step runs at once. */
   enum Tick implements Input {
@@ -43,4 +44,10 @@ public sealed interface Input permits Rpc.PeerMessage, Input.Tick, Input.Propose
 
   /** Everything in the log up to {@code index} is durable on this node's disk. */
   record Synced(long index) implements Input {}
+
+  /**
+   * A follower installed a snapshot up to {@code index} (its log now starts right after it):
+   * everything up to it is committed.
+   */
+  record Installed(long index) implements Input {}
 }

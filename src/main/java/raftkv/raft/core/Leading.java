@@ -17,6 +17,7 @@ import raftkv.raft.core.Role.Follower;
 import raftkv.raft.core.Role.Leader;
 import raftkv.raft.core.Rpc.AppendEntries;
 import raftkv.raft.core.Rpc.AppendEntriesReply;
+import raftkv.raft.core.Rpc.InstallSnapshotReply;
 import raftkv.raft.core.Rpc.PeerMessage;
 import raftkv.raft.core.Rpc.ReadIndexReply;
 import raftkv.raft.core.Rpc.ReadIndexRequest;
@@ -77,6 +78,12 @@ final class Leading {
         return s;
       }
       return onAppendEntriesReply(s, l.state(), r, fx);
+    }
+    if (m instanceof InstallSnapshotReply r) {
+      if (r.term() != s.term() || r.requestTerm() != s.term()) {
+        return s;
+      }
+      return onInstallSnapshotReply(s, l.state(), r, fx);
     }
     if (m instanceof ReadIndexRequest rr) {
       // Served whatever the follower's term: the index is valid for anyone once confirmed.
@@ -168,6 +175,21 @@ final class Leading {
    */
   private Progress sendAppend(RaftState s, LeaderState ls, Endpoint peer, Progress p, Effects.Builder fx) {
     long last = core.log.lastIndex();
+    long snapshot = core.log.firstIndex() - 1;
+    if (p.snapshotting() || p.nextIndex() - 1 < snapshot) {
+      // §7: the entries it needs are compacted away; it gets the snapshot instead, and heartbeats
+      // from our log's start meanwhile (they keep it a follower and count for read rounds).
+      Progress np = p;
+      if (!p.snapshotting()) {
+        core.logger.info("Follower [{}] needs entries from [{}], before our log's start [{}]: sending it a snapshot",
+            RaftCore.name(peer, idOf(peer)), p.nextIndex(), snapshot + 1);
+        fx.snapshot(new Effects.SendSnapshot(peer));
+        np = p.sendingSnapshot();
+      }
+      fx.send(peer, new AppendEntries(s.term(), core.cluster.self(), core.cluster.selfId(), snapshot,
+          core.log.termAt(snapshot), List.of(), s.node().commitIndex(), ls.round()));
+      return np;
+    }
     long prev = p.nextIndex() - 1;
     List<LogEntry> entries =
         canSend(p) && p.nextIndex() <= last
@@ -198,6 +220,11 @@ final class Leading {
     if (p.silent()) {
       core.logger.info("Follower [{}] answers again", RaftCore.name(m.from(), m.fromId()));
     }
+    if (p.snapshotting()) {
+      // Its log is being replaced: the reply says it is there, nothing about what it holds.
+      Progress np = p.heard(Math.min(m.round(), ls.round()), core.clock.millis());
+      return releaseReads(s.with(new Leader(ls.withProgress(m.from(), np))), fx);
+    }
     if (m.index() > core.log.lastIndex()) {
       core.logger.warn("Dropping AppendEntries reply from [{}]: index {} beyond our log", m.from(), m.index());
     }
@@ -219,6 +246,43 @@ final class Leading {
     }
     RaftState n = advanceCommit(s, ls.withProgress(m.from(), np), fx);
     return releaseReads(n, fx);
+  }
+
+  /**
+   * A follower being sent a snapshot answered a chunk: once it installed one, replication resumes
+   * right after the snapshot's last entry; until then its transfer takes the acknowledgement.
+   */
+  private RaftState onInstallSnapshotReply(
+      RaftState s, LeaderState ls, InstallSnapshotReply m, Effects.Builder fx) {
+    Progress p = ls.progress().get(m.from());
+    if (p.silent()) {
+      core.logger.info("Follower [{}] answers again", RaftCore.name(m.from(), m.fromId()));
+    }
+    Progress heard = p.heard(0, core.clock.millis());
+    if (!p.snapshotting()) {
+      return s.with(new Leader(ls.withProgress(m.from(), heard)));
+    }
+    if (!m.installed()) {
+      fx.snapshot(new Effects.SnapshotAcked(m.from(), m.lastIndex(), m.lastTerm(), m.transfer(), m.nextSeq()));
+      return s.with(new Leader(ls.withProgress(m.from(), heard)));
+    }
+    if (m.lastIndex() <= p.matchIndex()) {
+      // A late answer about an earlier snapshot: the one it needs now goes beyond what it matches.
+      return s.with(new Leader(ls.withProgress(m.from(), heard)));
+    }
+    core.logger.info("Follower [{}] installed the snapshot up to [{}]; replicating from [{}]",
+        RaftCore.name(m.from(), m.fromId()), m.lastIndex(), m.lastIndex() + 1);
+    fx.snapshot(new Effects.SnapshotDone(m.from()));
+    Progress np = heard.installed(m.lastIndex());
+    if (np.nextIndex() <= core.log.lastIndex()) {
+      np = sendAppend(s, ls, m.from(), np, fx);
+    }
+    return releaseReads(advanceCommit(s, ls.withProgress(m.from(), np), fx), fx);
+  }
+
+  private Integer idOf(Endpoint peer) {
+    Integer id = core.peerId(peer);
+    return id == null ? 0 : id;
   }
 
   /** Commits what a majority stores, if of the current term (§5.4.2, Figure 8). */

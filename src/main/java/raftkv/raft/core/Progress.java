@@ -16,6 +16,8 @@ import java.util.List;
  * @param silent reported as not answering, and silent since
  * @param ackedRound the highest heartbeat round this follower acknowledged in our term
  * @param lastAckMillis when it last answered, or -1 (for status)
+ * @param snapshotting it needs entries our log no longer holds (compacted): it is being sent a
+ *     snapshot (InstallSnapshot, §7), and gets heartbeats only until it has installed one
  */
 public record Progress(
     long nextIndex,
@@ -25,7 +27,8 @@ public record Progress(
     boolean recentActive,
     boolean silent,
     long ackedRound,
-    long lastAckMillis) {
+    long lastAckMillis,
+    boolean snapshotting) {
 
   /** One AppendEntries on its way: the last index it carries, and its entry bytes. */
   public record InFlight(long lastIndex, long bytes) {}
@@ -36,7 +39,7 @@ public record Progress(
 
   /** A follower a new leader knows nothing about yet: probe from just after the leader's log. */
   public static Progress initial(long nextIndex) {
-    return new Progress(nextIndex, 0, false, List.of(), false, false, 0, -1);
+    return new Progress(nextIndex, 0, false, List.of(), false, false, 0, -1, false);
   }
 
   public long inflightBytes() {
@@ -56,12 +59,12 @@ public record Progress(
   Progress sent(long lastIndex, long bytes) {
     List<InFlight> f = new ArrayList<>(inflight);
     f.add(new InFlight(lastIndex, bytes));
-    return new Progress(lastIndex + 1, matchIndex, replicating, f, recentActive, silent, ackedRound, lastAckMillis);
+    return new Progress(lastIndex + 1, matchIndex, replicating, f, recentActive, silent, ackedRound, lastAckMillis, snapshotting);
   }
 
   Progress heard(long round, long nowMillis) {
     return new Progress(
-        nextIndex, matchIndex, replicating, inflight, true, false, Math.max(ackedRound, round), nowMillis);
+        nextIndex, matchIndex, replicating, inflight, true, false, Math.max(ackedRound, round), nowMillis, snapshotting);
   }
 
   /** §5.3: the follower's log matches ours up to {@code index}; what was sent up to it arrived. */
@@ -69,17 +72,31 @@ public record Progress(
     long match = Math.max(matchIndex, index);
     List<InFlight> f = inflight.stream().filter(x -> x.lastIndex() > match).toList();
     return new Progress(
-        Math.max(nextIndex, match + 1), match, true, f, recentActive, silent, ackedRound, lastAckMillis);
+        Math.max(nextIndex, match + 1), match, true, f, recentActive, silent, ackedRound, lastAckMillis, snapshotting);
+  }
+
+  /** Being sent a snapshot from now on: no entries until it has installed one. */
+  Progress sendingSnapshot() {
+    return new Progress(nextIndex, matchIndex, false, List.of(), recentActive, silent, ackedRound, lastAckMillis, true);
+  }
+
+  /**
+   * It installed a snapshot up to {@code index}: its log matches ours there, and replication
+   * resumes right after.
+   */
+  Progress installed(long index) {
+    long match = Math.max(matchIndex, index);
+    return new Progress(match + 1, match, true, List.of(), recentActive, silent, ackedRound, lastAckMillis, false);
   }
 
   /** Back to probing from {@code next}: nothing is assumed in flight any more. */
   Progress probe(long next) {
-    return new Progress(next, matchIndex, false, List.of(), recentActive, silent, ackedRound, lastAckMillis);
+    return new Progress(next, matchIndex, false, List.of(), recentActive, silent, ackedRound, lastAckMillis, snapshotting);
   }
 
   /** A check-quorum tick passed: liveness counts afresh. */
   Progress quorumTick(boolean nowSilent) {
     return new Progress(
-        nextIndex, matchIndex, replicating, inflight, false, nowSilent, ackedRound, lastAckMillis);
+        nextIndex, matchIndex, replicating, inflight, false, nowSilent, ackedRound, lastAckMillis, snapshotting);
   }
 }

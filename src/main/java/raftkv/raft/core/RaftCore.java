@@ -26,6 +26,8 @@ import raftkv.raft.core.Role.FollowerRead;
 import raftkv.raft.core.Role.Leader;
 import raftkv.raft.core.Rpc.AppendEntries;
 import raftkv.raft.core.Rpc.AppendEntriesReply;
+import raftkv.raft.core.Rpc.InstallSnapshot;
+import raftkv.raft.core.Rpc.InstallSnapshotReply;
 import raftkv.raft.core.Rpc.PeerMessage;
 import raftkv.raft.core.Rpc.Ping;
 import raftkv.raft.core.Rpc.PreVote;
@@ -93,10 +95,12 @@ public final class RaftCore {
 
   /**
    * The state a node starts in, from what its storage holds. Entries known committed before the
-   * restart count as committed at once: committed entries are never replaced (§5.4).
+   * restart, and those its log was compacted past, count as committed at once: committed entries
+   * are never replaced (§5.4).
    */
   public Step start(long term, Optional<Endpoint> votedFor, long commitHint) {
-    long commit = Math.min(commitHint, log.lastIndex());
+    // What the log was compacted up to is in the state machine: committed, whatever the hint says.
+    long commit = Math.max(Math.min(commitHint, log.lastIndex()), log.firstIndex() - 1);
     RaftState s = new RaftState(NodeState.initial(term, votedFor, commit), Follower.NEW, 0);
     logger.info(
         "Node [n{}] at [{}] starting in term [{}]: log [{}..{}] (last term {}), commit [{}], peers {}",
@@ -121,6 +125,8 @@ public final class RaftCore {
       next = s.role() instanceof Leader l ? leading.propose(s, l, p, fx) : refuse(s, p.caller(), fx);
     } else if (in instanceof Input.Read r) {
       next = onRead(s, r, fx);
+    } else if (in instanceof Input.Installed i) {
+      next = onInstalled(s, i, fx);
     } else {
       Input.Synced sy = (Input.Synced) in;
       next = s.role() instanceof Leader l ? leading.synced(s, l, sy.index(), fx) : s;
@@ -150,6 +156,13 @@ public final class RaftCore {
       String malformed = malformed(ae);
       if (malformed != null) {
         logger.warn("Dropping malformed AppendEntries from [{}]: {}", m.from(), malformed);
+        return s;
+      }
+    }
+    if (m instanceof InstallSnapshot is) {
+      String malformed = malformed(is);
+      if (malformed != null) {
+        logger.warn("Dropping malformed InstallSnapshot from [{}]: {}", m.from(), malformed);
         return s;
       }
     }
@@ -352,11 +365,11 @@ public final class RaftCore {
       Candidate n = c.withVote(r.from());
       return n.votes().size() >= cluster.quorum() ? leading.become(s.with(n), fx) : s.with(n);
     }
-    if (m instanceof AppendEntries ae && ae.term() == s.term()) {
+    if ((m instanceof AppendEntries || m instanceof InstallSnapshot) && m.term() == s.term()) {
       logger.info(
           "Leader [{}] of term [{}] found; abandoning {}",
-          name(ae.from(), ae.fromId()), ae.term(), c.preVote() ? "pre-vote" : "election");
-      return follower(s.with(Follower.NEW), Follower.NEW, ae, fx);
+          name(m.from(), m.fromId()), m.term(), c.preVote() ? "pre-vote" : "election");
+      return follower(s.with(Follower.NEW), Follower.NEW, m, fx);
     }
     return anyRole(s, m, fx);
   }
@@ -382,6 +395,12 @@ public final class RaftCore {
           rr.requestId(), rr.incarnation(), false, 0));
       return s;
     }
+    if (m instanceof InstallSnapshot is && is.term() < s.term()) {
+      // Figure 13 rule 1: a stale leader's chunk is refused; our term makes it step down.
+      fx.send(is.from(), new InstallSnapshotReply(s.term(), cluster.self(), cluster.selfId(),
+          is.lastIndex(), is.lastTerm(), is.transfer(), 0, false, is.term()));
+      return s;
+    }
     return s; // a reply meant for another role or term
   }
 
@@ -392,13 +411,20 @@ public final class RaftCore {
     if (m instanceof AppendEntries ae && ae.term() == s.term()) {
       return onAppendEntries(s, f, ae, fx);
     }
+    if (m instanceof InstallSnapshot is && is.term() == s.term()) {
+      return onInstallSnapshot(s, f, is, fx);
+    }
     if (m instanceof ReadIndexReply r) {
       return onReadIndexReply(s, f, r, fx);
     }
     return anyRole(s, m, fx);
   }
 
-  private RaftState onAppendEntries(RaftState s, Follower f, AppendEntries m, Effects.Builder fx) {
+  /**
+   * A message from the leader of our term: it is our leader now (Figure 2, followers: the election
+   * timer restarts), and the reads forwarded to an earlier leader are failed.
+   */
+  private RaftState heardFromLeader(RaftState s, Follower f, PeerMessage m, Effects.Builder fx) {
     NodeState n = s.node();
     Map<Long, FollowerRead> reads = f.reads();
     if (!m.from().equals(n.leader())) {
@@ -411,7 +437,12 @@ public final class RaftCore {
     reads = forgetUnansweredReads(reads, now);
     fx.timer(TimerOp.LEADER_QUIET);
     resetElection(fx);
-    RaftState heard = s.with(n, new Follower(true, now, reads));
+    return s.with(n, new Follower(true, now, reads));
+  }
+
+  private RaftState onAppendEntries(RaftState s, Follower f, AppendEntries m, Effects.Builder fx) {
+    RaftState heard = heardFromLeader(s, f, m, fx);
+    NodeState n = heard.node();
 
     Acceptance a =
         RaftRules.acceptAppend(
@@ -438,6 +469,33 @@ public final class RaftCore {
     fx.send(m.from(), new AppendEntriesReply(s.term(), cluster.self(), cluster.selfId(), true,
         a.lastNew(), 0, 0, m.round(), m.term()));
     return heard.with(n.withCommitIndex(a.commitIndex()));
+  }
+
+  /**
+   * Figure 13, InstallSnapshot receiver, once the term is observed. A snapshot that ends at or
+   * below our commit index brings nothing new: our log already matches the leader's that far, and
+   * the leader hears so at once. Otherwise the shell checks and stages the chunk ({@link
+   * Effects.StageChunk}), answers it, and installs the snapshot after its last chunk.
+   */
+  private RaftState onInstallSnapshot(RaftState s, Follower f, InstallSnapshot m, Effects.Builder fx) {
+    RaftState heard = heardFromLeader(s, f, m, fx);
+    if (m.lastIndex() <= heard.node().commitIndex()) {
+      fx.send(m.from(), new InstallSnapshotReply(s.term(), cluster.self(), cluster.selfId(),
+          m.lastIndex(), m.lastTerm(), m.transfer(), m.seq() + 1, true, m.term()));
+      return heard;
+    }
+    fx.snapshot(new Effects.StageChunk(m));
+    return heard;
+  }
+
+  /** The shell installed a snapshot up to {@code index}: all of it is committed. */
+  private RaftState onInstalled(RaftState s, Input.Installed i, Effects.Builder fx) {
+    logger.info("Installed a snapshot up to index [{}] (term {}); the log now starts at [{}]",
+        i.index(), log.termAt(i.index()), log.firstIndex());
+    if (i.index() <= s.node().commitIndex()) {
+      return s;
+    }
+    return s.with(s.node().withCommitIndex(i.index()));
   }
 
   private RaftState onRead(RaftState s, Input.Read r, Effects.Builder fx) {
@@ -545,6 +603,20 @@ public final class RaftCore {
       }
       expected++;
       term = e.term();
+    }
+    return null;
+  }
+
+  /** Null if {@code m} is well formed, else what is wrong with it. */
+  static String malformed(InstallSnapshot m) {
+    if (m.lastIndex() < 1 || m.lastTerm() < 1 || m.seq() < 0) {
+      return "index, term or chunk number below 1";
+    }
+    if (m.lastTerm() > m.term()) {
+      return "lastTerm " + m.lastTerm() + " above the leader's term " + m.term();
+    }
+    if (m.data() == null || m.members() == null) {
+      return "no data or no members";
     }
     return null;
   }

@@ -208,6 +208,14 @@ public final class RaftRules {
       LogPosition prev,
       List<LogEntry> entries,
       long leaderCommit) {
+    long snapshot = log.firstIndex() - 1;
+    if (prev.index() < snapshot) {
+      // Our snapshot covers prevLogIndex: what it holds is committed, the same in the leader's log
+      // (Leader Completeness). Only the entries after it can be new; check them from its end.
+      List<LogEntry> after = entries.stream().filter(e -> e.index() > snapshot).toList();
+      return acceptAppend(
+          log, commitIndex, new LogPosition(snapshot, log.termAt(snapshot)), after, leaderCommit);
+    }
     // §5.3, rule 2: reject unless our entry at prevLogIndex carries prevLogTerm.
     if (prev.index() > log.lastIndex() || log.termAt(prev.index()) != prev.term()) {
       return new Acceptance(false, conflictHint(log, prev.index()), List.of(), 0, commitIndex, false);

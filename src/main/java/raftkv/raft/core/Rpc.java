@@ -24,6 +24,8 @@ public final class Rpc {
           AppendEntriesReply,
           ReadIndexRequest,
           ReadIndexReply,
+          InstallSnapshot,
+          InstallSnapshotReply,
           Ping {
     long term();
 
@@ -113,6 +115,70 @@ public final class Rpc {
       long incarnation,
       boolean ok,
       long readIndex)
+      implements PeerMessage {}
+
+  /**
+   * One chunk of the leader's snapshot (Figure 13, §7), for a follower that needs entries the
+   * leader's log no longer holds. The snapshot is the leader's state machine as of {@code lastIndex}
+   * (an entry of {@code lastTerm}) in the configuration {@code members}; {@code data} holds entries
+   * of it in key order (see {@code raftkv.raft.SnapshotChunks}), and chunks are numbered from 0
+   * ({@code seq}) within one transfer ({@code transfer}: the leader numbers its transfers, and a
+   * follower tells them apart by it, its term and its sender). {@code digest} chains a checksum through every chunk up to this one: the
+   * follower checks it before it stores the chunk, and so the whole snapshot before it installs it
+   * after the chunk marked {@code done}.
+   */
+  public record InstallSnapshot(
+      long term,
+      Endpoint from,
+      int fromId,
+      long lastIndex,
+      long lastTerm,
+      List<Endpoint> members,
+      long transfer,
+      long seq,
+      byte[] data,
+      boolean done,
+      long digest)
+      implements PeerMessage {
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof InstallSnapshot m
+          && m.term == term && m.from.equals(from) && m.fromId == fromId && m.lastIndex == lastIndex
+          && m.lastTerm == lastTerm && m.members.equals(members) && m.transfer == transfer
+          && m.seq == seq
+          && java.util.Arrays.equals(m.data, data) && m.done == done && m.digest == digest;
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(term, from, lastIndex, lastTerm, seq, digest);
+    }
+
+    @Override
+    public String toString() {
+      return "InstallSnapshot[" + lastIndex + "@" + lastTerm + " term " + term + " transfer "
+          + transfer + " seq " + seq + ", "
+          + data.length + "B" + (done ? ", done" : "") + "]";
+    }
+  }
+
+  /**
+   * The follower's answer to a chunk of transfer {@code transfer} of the snapshot at {@code
+   * lastIndex}/{@code lastTerm}: it expects chunk {@code nextSeq} next (every earlier one is stored), or, with {@code installed},
+   * it holds the state up to {@code lastIndex} (installed now, or already there). {@code
+   * requestTerm} is the term of the chunk answered, as in {@link AppendEntriesReply}.
+   */
+  public record InstallSnapshotReply(
+      long term,
+      Endpoint from,
+      int fromId,
+      long lastIndex,
+      long lastTerm,
+      long transfer,
+      long nextSeq,
+      boolean installed,
+      long requestTerm)
       implements PeerMessage {}
 
   /**
