@@ -75,6 +75,59 @@ final class SafetyChecker {
     }
   }
 
+  /**
+   * Node {@code node} installed a snapshot up to {@code index} (an entry of {@code term}): it kept
+   * its log after it ({@code keptSuffix}, its log held that entry), or dropped the whole log
+   * ({@code dropped}: the entries after the snapshot it lost). The snapshot must hold the committed
+   * prefix, no committed entry may go, and the node's log from then on continues that prefix.
+   */
+  synchronized void installed(int node, long index, long term, boolean keptSuffix, List<LogEntry> dropped) {
+    LogEntry c = committedAt(index);
+    if (c != null && c.term() != term) {
+      fail("State Machine Safety: n%d installed a snapshot up to %d@%d where %s was committed", node + 1, index, term, c);
+    }
+    Long prefix = prefixByIndexAndTerm.getOrDefault(index, Map.of()).get(term);
+    if (prefix == null) {
+      fail("n%d installed a snapshot up to %d@%d, an entry no log ever held", node + 1, index, term);
+      return;
+    }
+    for (LogEntry e : dropped) {
+      LogEntry at = committedAt(e.index());
+      if (at != null && at.equals(e)) {
+        // Dropped with the rest of the log (the snapshot's entry differed from ours): it was
+        // committed, so ours had to match at the snapshot's index.
+        fail("State Machine Safety: n%d dropped committed %s with its log", node + 1, e);
+      }
+    }
+    if (keptSuffix) {
+      return; // its log up to the snapshot was the committed prefix already: its hashes stand
+    }
+    // Its log now continues that prefix; no write goes below it again, so only its last hash counts.
+    List<Long> hashes = prefixHashes.get(node);
+    hashes.clear();
+    for (long i = 1; i < index; i++) {
+      hashes.add(0L);
+    }
+    hashes.add(prefix);
+  }
+
+  /**
+   * Node {@code node}, in {@code term}, compacted {@code removed} away: its state machine holds
+   * them, so they are committed; they must agree with what is known committed, and they extend it.
+   */
+  synchronized void compacted(int node, long term, List<LogEntry> removed) {
+    for (LogEntry e : removed) {
+      if (e.index() <= committed.size()) {
+        if (!committed.get((int) e.index() - 1).equals(e)) {
+          fail("State Machine Safety: n%d compacted %s where %s was committed", node + 1, e, committed.get((int) e.index() - 1));
+        }
+      } else if (e.index() == committed.size() + 1) {
+        committed.add(e);
+        committedSeenInTerm.add(term);
+      }
+    }
+  }
+
   /** Node {@code node} says it leads in {@code term}; {@code log} reads its log. */
   synchronized void leader(int node, long term, SimDisk log) {
     Integer other = leaderOfTerm.putIfAbsent(term, node);
@@ -88,6 +141,9 @@ final class SafetyChecker {
     for (int i = committed.size() - 1; i >= 0; i--) {
       if (committedSeenInTerm.get(i) < term) {
         LogEntry want = committed.get(i);
+        if (i + 1 < log.firstIndex()) {
+          return; // compacted: its state machine holds it (checked when it was committed)
+        }
         LogEntry have = i + 1 <= log.lastIndex() ? log.entry(i + 1) : null;
         if (!want.equals(have)) {
           fail("Leader Completeness: leader n%d of term %d lacks committed %s (has %s)", node + 1, term, want, have);
@@ -103,7 +159,7 @@ final class SafetyChecker {
       fail("n%d commits %d beyond its last index %d", node + 1, commitIndex, log.lastIndex());
       return;
     }
-    for (long index = fromExclusive + 1; index <= commitIndex; index++) {
+    for (long index = Math.max(fromExclusive + 1, log.firstIndex()); index <= commitIndex; index++) {
       LogEntry e = log.entry(index);
       if (index <= committed.size()) {
         if (!committed.get((int) index - 1).equals(e)) {
@@ -124,7 +180,7 @@ final class SafetyChecker {
     LogEntry last = committed.get(committed.size() - 1);
     int holding = 0;
     for (SimDisk d : disks) {
-      if (d.durableEntry(last.index()).map(last::equals).orElse(false)) {
+      if (d.durablyHolds(last.index(), last.term())) {
         holding++;
       }
     }

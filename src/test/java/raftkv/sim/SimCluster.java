@@ -187,6 +187,7 @@ public final class SimCluster implements AutoCloseable {
     }
     Endpoint self = endpoints.get(i);
     List<Endpoint> peers = endpoints.stream().filter(e -> !e.equals(self)).toList();
+    disks[i].restarted();
     if (disks[i].stateStore().appliedIndex() > 0) {
       storedStarts++; // it resumes after that index, not from the start of the log
     }
@@ -276,7 +277,8 @@ public final class SimCluster implements AutoCloseable {
     }
     net.unregister(endpoints.get(d.node()));
     refs.set(d.node(), null);
-    if (!(d.cause() instanceof StorageException && disks[d.node()].failingSyncs())) {
+    SimDisk disk = disks[d.node()];
+    if (!(d.cause() instanceof StorageException && (disk.failingSyncs() || disk.crashedOnPurpose()))) {
       throw new AssertionError("n" + (d.node() + 1) + " stopped unexpectedly", d.cause());
     }
     checker.checkDurable(List.of(disks));

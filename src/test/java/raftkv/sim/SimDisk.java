@@ -2,6 +2,7 @@ package raftkv.sim;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import raftkv.common.Endpoint;
 import raftkv.storage.InMemoryLog;
@@ -44,6 +45,11 @@ public final class SimDisk extends InMemoryStorage {
   private final TrackedDurable durableState = new TrackedDurable();
 
   private boolean failSyncs;
+  private CrashPoint crashAt;
+  private long compactions;
+  private long installs;
+  private boolean crashedOnPurpose;
+  private final Map<CrashPoint, Integer> crashes = new java.util.EnumMap<>(CrashPoint.class);
   private long failedSyncs;
   private long lostStateWrites;
 
@@ -52,6 +58,11 @@ public final class SimDisk extends InMemoryStorage {
     this.node = node;
     this.checker = checker;
     this.state = (TrackedState) stateStore();
+    this.state.disk = this;
+  }
+
+  private synchronized void crashIfStaging() {
+    crashIfAt(CrashPoint.STAGING);
   }
 
   /** The state machine's data, remembering the writes made since the last sync, in order. */
@@ -59,10 +70,17 @@ public final class SimDisk extends InMemoryStorage {
     private record Write(List<Change> changes, long appliedIndex) {}
 
     private final List<Write> unsynced = new ArrayList<>();
+    private SimDisk disk;
 
     @Override
     protected synchronized void written(List<Change> changes, long appliedIndex) {
       unsynced.add(new Write(changes, appliedIndex));
+    }
+
+    @Override
+    public void stage(Batch batch) {
+      super.stage(batch);
+      disk.crashIfStaging();
     }
 
     /** Makes every write so far durable in {@code durable}, in order. */
@@ -138,11 +156,90 @@ public final class SimDisk extends InMemoryStorage {
     durableTerm = currentTerm();
     durableVotedFor = votedFor();
     durableCommitHint = commitHint();
-    long from = Math.min(dirtyFrom, durableLog.lastIndex() + 1);
-    durableLog.truncateFrom(from);
-    durableLog.append(log.from(from));
+    if (durableLog.firstIndex() != log.firstIndex()) {
+      durableLog.copyFrom(log); // compacted or reset since: the log's new start is durable now
+    } else {
+      long from = Math.min(dirtyFrom, durableLog.lastIndex() + 1);
+      durableLog.truncateFrom(from);
+      durableLog.append(log.from(from));
+    }
     dirtyFrom = log.lastIndex() + 1;
     state.syncTo(durableState);
+  }
+
+  /** Where {@link #crashAt} makes the node's process die. */
+  public enum CrashPoint {
+    /** Right after a chunk of an incoming snapshot is staged: the transfer is cut short. */
+    STAGING,
+    /** Right after the install is marked and the log reset, before the state is replaced. */
+    INSTALL,
+    /** Right after the log is compacted. */
+    COMPACTION
+  }
+
+  /**
+   * The next time the node gets to {@code point}, its write done, the disk throws: the node's
+   * process dies there, as a crash at that instant would leave it (see {@link #crashedOnPurpose}).
+   */
+  public synchronized void crashAt(CrashPoint point) {
+    this.crashAt = point;
+  }
+
+  /** The crash {@link #crashAt} asked for happened, and nothing restarted the node since. */
+  public synchronized boolean crashedOnPurpose() {
+    return crashedOnPurpose;
+  }
+
+  /** The node starts again: a purposeful crash is over. */
+  public synchronized void restarted() {
+    crashedOnPurpose = false;
+  }
+
+  private void crashIfAt(CrashPoint point) {
+    if (crashAt == point) {
+      crashAt = null;
+      crashedOnPurpose = true;
+      crashes.merge(point, 1, Integer::sum);
+      throw new StorageException("simulated crash of n" + (node + 1) + " at " + point);
+    }
+  }
+
+  public synchronized long compactions() {
+    return compactions;
+  }
+
+  /** Snapshots installed (marked for install) so far. */
+  public synchronized long installs() {
+    return installs;
+  }
+
+  /** The purposeful crashes so far, by where they struck. */
+  public synchronized Map<CrashPoint, Integer> crashes() {
+    return Map.copyOf(crashes);
+  }
+
+  @Override
+  public synchronized void compact(long upTo) {
+    refuseIfFailing();
+    if (upTo >= firstIndex()) {
+      checker.compacted(node, currentTerm(), log.entries(firstIndex(), upTo, Long.MAX_VALUE));
+    }
+    super.compact(upTo);
+    compactions++;
+    crashIfAt(CrashPoint.COMPACTION);
+  }
+
+  @Override
+  public synchronized void beginInstall(long index, long term) {
+    refuseIfFailing();
+    List<LogEntry> before = log.from(firstIndex());
+    super.beginInstall(index, term);
+    installs++;
+    // Figure 13: the entries after the snapshot stay if the log held its last entry, else all go.
+    boolean keptSuffix = log.lastIndex() > index || before.stream().anyMatch(e -> e.index() == index && e.term() == term);
+    List<LogEntry> dropped = keptSuffix ? List.of() : before.stream().filter(e -> e.index() > index).toList();
+    checker.installed(node, index, term, keptSuffix, dropped);
+    crashIfAt(CrashPoint.INSTALL);
   }
 
   private void refuseIfFailing() {
@@ -157,11 +254,22 @@ public final class SimDisk extends InMemoryStorage {
     return durableLog.copy();
   }
 
-  /** The durable entry at {@code index}, if the durable log reaches it. */
+  /** The durable entry at {@code index}, if the durable log holds it. */
   public synchronized Optional<LogEntry> durableEntry(long index) {
-    return index >= 1 && index <= durableLog.lastIndex()
+    return index >= durableLog.firstIndex() && index <= durableLog.lastIndex()
         ? Optional.of(durableLog.entry(index))
         : Optional.empty();
+  }
+
+  /**
+   * Whether the durable disk holds entry {@code index} of {@code term}: in its log, or covered by
+   * its durable state machine (compacted away, or installed from a snapshot).
+   */
+  public synchronized boolean durablyHolds(long index, long term) {
+    if (index >= durableLog.firstIndex()) {
+      return durableEntry(index).map(e -> e.term() == term).orElse(false);
+    }
+    return durableState.appliedIndex() >= index && durableState.pendingInstall() < 0;
   }
 
   /** The state machine's applied index that a power failure now would keep. */

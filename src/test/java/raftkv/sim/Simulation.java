@@ -99,17 +99,20 @@ final class Simulation {
       long historyDigest,
       long wallMillis,
       long storedStarts,
-      long lostStateWrites) {
+      long lostStateWrites,
+      long compactions,
+      long installs,
+      Map<SimDisk.CrashPoint, Integer> crashes) {
 
     String summary() {
       return String.format(
           "seed %d, %d nodes, %d s simulated in %.1f s: ops ok %d / failed %d / unknown %d, %d entries"
               + " committed over %d terms, messages %d delivered / %d dropped / %d duplicated,"
               + " faults %s; %d starts from a stored state machine, %d of its batches lost in power"
-              + " failures; linearizable: %s%s",
+              + " failures; %d compactions, %d snapshots installed, crashes %s; linearizable: %s%s",
           config.seed(), config.nodes(), simulated.toSeconds(), wallMillis / 1000.0, ok, failed, unknown,
           committed, terms, delivered, dropped, duplicated, faults, storedStarts, lostStateWrites,
-          linearizability,
+          compactions, installs, crashes, linearizability,
           failures.isEmpty() ? "" : "; FAILED: " + String.join("; ", failures));
     }
   }
@@ -118,7 +121,8 @@ final class Simulation {
   static final List<String> FAULT_KINDS =
       List.of(
           "heal", "partition", "isolate", "one-way cut", "loss", "delay+reorder", "duplication",
-          "crash", "power failure", "sync failure", "full restart", "restart");
+          "crash", "power failure", "sync failure", "full restart", "restart",
+          "crash mid-transfer", "crash mid-install", "crash at compaction");
 
   /** One line adding up {@code reports}. */
   static String totals(List<Report> reports) {
@@ -163,13 +167,19 @@ final class Simulation {
   /**
    * Flow control drawn from the seed, often tight: a leader may keep 1 to 4 AppendEntries and a
    * few hundred bytes to a few KiB in flight per follower, in batches of 100 bytes to 2 KiB, so
-   * that windows fill up, probing resumes and batches split while faults strike.
+   * that windows fill up, probing resumes and batches split while faults strike. Logs are
+   * compacted after tens of entries, keeping 0 to 4, and snapshots travel in chunks of tens to
+   * hundreds of bytes, 1 to 3 in flight: a follower that misses a little needs a snapshot, and
+   * faults strike in the middle of transfers.
    */
   static RaftSettings settingsFor(long seed) {
     Random r = new Random(seed ^ 0x5eedf10dL);
     return RaftSettings.defaults()
         .withInflight(1 + r.nextInt(4), 200 + r.nextInt(4000))
-        .withMaxAppendBytes(100 + r.nextInt(2000));
+        .withMaxAppendBytes(100 + r.nextInt(2000))
+        .withSnapshots(new RaftSettings.Snapshots(
+            10 + r.nextInt(40), 2_000 + r.nextInt(20_000), r.nextInt(5), 50 + r.nextInt(500),
+            1 + r.nextInt(3), Duration.ofMillis(100 + r.nextInt(900))));
   }
 
   private Simulation(ActorTestKit kit, Config config, VirtualTimeLog log) {
@@ -244,7 +254,10 @@ final class Simulation {
         ops.toString().hashCode() * 31L + cluster.executor.executed() - tasksBefore,
         (System.nanoTime() - startWall) / 1_000_000,
         cluster.storedStarts(),
-        cluster.lostStateWrites());
+        cluster.lostStateWrites(),
+        IntStream.range(0, cluster.size()).mapToLong(i -> cluster.disk(i).compactions()).sum(),
+        IntStream.range(0, cluster.size()).mapToLong(i -> cluster.disk(i).installs()).sum(),
+        crashes());
   }
 
   // --- the nemesis ------------------------------------------------------------------------------
@@ -263,7 +276,10 @@ final class Simulation {
           Map.entry("power failure", 6),
           Map.entry("sync failure", 4),
           Map.entry("full restart", 2),
-          Map.entry("restart", 21));
+          Map.entry("restart", 21),
+          Map.entry("crash mid-transfer", 3),
+          Map.entry("crash mid-install", 3),
+          Map.entry("crash at compaction", 2));
 
   private void fault() {
     List<String> kinds = FAULT_KINDS.stream().filter(config.faultKinds()::contains).toList();
@@ -340,6 +356,18 @@ final class Simulation {
           count(kind, "n" + (victim + 1));
         }
       }
+      case "crash mid-transfer", "crash mid-install", "crash at compaction" -> {
+        // Armed now, it strikes whenever that node next gets there (if ever).
+        int victim = mayTakeDown && !up.isEmpty() ? up.get(nemesis.nextInt(up.size())) : -1;
+        if (victim >= 0) {
+          cluster.disk(victim).crashAt(switch (kind) {
+            case "crash mid-transfer" -> SimDisk.CrashPoint.STAGING;
+            case "crash mid-install" -> SimDisk.CrashPoint.INSTALL;
+            default -> SimDisk.CrashPoint.COMPACTION;
+          });
+          count(kind, "n" + (victim + 1));
+        }
+      }
       case "full restart" -> {
         for (int i : up) {
           cluster.crash(i);
@@ -358,6 +386,15 @@ final class Simulation {
       }
       default -> throw new IllegalArgumentException("unknown fault " + kind);
     }
+  }
+
+  /** The purposeful crashes that struck, over every disk. */
+  private Map<SimDisk.CrashPoint, Integer> crashes() {
+    Map<SimDisk.CrashPoint, Integer> all = new TreeMap<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      cluster.disk(i).crashes().forEach((k, v) -> all.merge(k, v, Integer::sum));
+    }
+    return all;
   }
 
   /** The leader half of the time when there is one (faults on the leader matter most), else any. */
@@ -392,6 +429,7 @@ final class Simulation {
   private void finish(List<String> failures) {
     cluster.net.heal();
     for (int i = 0; i < cluster.size(); i++) {
+      cluster.disk(i).crashAt(null); // no crash armed earlier strikes after the faults ended
       restart(i);
     }
     cluster.awaitLeader(SETTLE);

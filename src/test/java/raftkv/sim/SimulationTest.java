@@ -62,6 +62,12 @@ class SimulationTest {
     // those back to an earlier batch, which the log then replayed.
     assertThat(reports).allSatisfy(r -> assertThat(r.storedStarts()).isPositive());
     assertThat(reports.stream().mapToLong(Simulation.Report::lostStateWrites).sum()).isPositive();
+    // Logs were compacted in every run, followers caught up through snapshots, and crashes struck
+    // in the middle of a transfer, of an install and right after a compaction.
+    assertThat(reports).allSatisfy(r -> assertThat(r.compactions()).isPositive());
+    assertThat(reports.stream().mapToLong(Simulation.Report::installs).sum()).isGreaterThan(reports.size());
+    assertThat(reports.stream().flatMap(r -> r.crashes().keySet().stream()).distinct())
+        .containsExactlyInAnyOrder(SimDisk.CrashPoint.values());
   }
 
   @Test
