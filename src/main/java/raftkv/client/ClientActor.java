@@ -31,13 +31,13 @@ import raftkv.common.Endpoint;
  * The client side of {@link ClientProtocol}: performs one request at a time against the cluster and
  * stashes the ones that arrive meanwhile.
  *
- * <p>A registration, a write, a read or one page of a scan goes to one node at a time, as {@link RetryPolicy} says
- * (with {@link RetryPolicy#INTERACTIVE}): first to the node that answered last (usually the
- * leader), following {@code not_leader} hints, moving on round-robin when a node names no leader or
- * does not answer within the attempt timeout, pausing briefly after a full round of refusals (an
- * election is under way). A write is always retried with the same (clientId, seq): the cluster
- * applies it at most once, and a retry after it was applied gets the first outcome back, marked
- * duplicate. When the request's timeout runs out, a write ends as {@code timeout}, outcome unknown:
+ * <p>A registration, a write, a read or one page of a scan goes to one node at a time, as {@link
+ * RetryPolicy} says (with {@link RetryPolicy#INTERACTIVE}): first to the node that answered last
+ * (usually the leader), following {@code not_leader} hints, moving on round-robin when a node
+ * names no leader or does not answer within the attempt timeout, pausing briefly after a full round
+ * of refusals (an election is under way). A write is always retried with the same (clientId,
+ * seq): the cluster applies it at most once, and a retry after it was applied gets the first
+ * outcome back, marked duplicate. When the request's timeout runs out, a write ends as {@code timeout}, outcome unknown:
  * a node that answered {@code not_leader} or did not answer may still have appended it. A status
  * request asks every node at once and reports who answered in time.
  *

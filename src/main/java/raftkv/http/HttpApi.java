@@ -188,7 +188,8 @@ public final class HttpApi extends AllDirectives {
   }
 
   private static HttpResponse scanPage(ScanReply page, boolean keysOnly) {
-    return json(Responses.status(ResultJson.Kind.WRITE, page.result()), ResultJson.scan(page, keysOnly), List.of());
+    return json(
+        Responses.status(ResultJson.Kind.WRITE, page.result()), ResultJson.scan(page, keysOnly), List.of());
   }
 
   /**
