@@ -1,7 +1,13 @@
 package raftkv.api;
 
 import akka.actor.typed.ActorRef;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import raftkv.common.CborSerializable;
 import raftkv.common.Endpoint;
 import raftkv.common.NodeMessage;
@@ -21,6 +27,9 @@ import raftkv.common.NodeMessage;
  *       heartbeat round, no log write; a follower asks the leader for the read index and answers
  *       once it has applied that far). {@code STALE} answers from the receiving node's state at
  *       once, and may miss recent writes.
+ *   <li>{@link Scan}: one page of the keys that start with a prefix, in byte order, with the same
+ *       consistency choices as a read (a linearizable scan goes through the same ReadIndex); the
+ *       {@link ScanReply} carries a continuation while more keys may follow.
  *   <li>{@link GetStatus}: the node's view of itself, never forwarded.
  * </ul>
  */
@@ -28,7 +37,7 @@ public final class ClientProtocol {
   private ClientProtocol() {}
 
   public sealed interface Request extends NodeMessage, CborSerializable
-      permits Register, Write, Read, GetStatus {}
+      permits Register, Write, Read, Scan, GetStatus {}
 
   /**
    * Starts a session (dissertation §6.3): the leader logs a registration, and once it is applied the
@@ -50,7 +59,101 @@ public final class ClientProtocol {
   public record Read(String key, Consistency consistency, ActorRef<Reply> replyTo)
       implements Request {}
 
+  /**
+   * One page of the keys that start with {@code prefix} ({@code ""}: every key), in unsigned byte
+   * order of their UTF-8 form, strictly after the key {@code after} names ({@code null}: from the
+   * first). {@code after} is the opaque continuation of the previous page's {@link ScanReply}, so
+   * the client never needs to know how it is made. At most {@code limit} keys ({@code 0}: {@link
+   * Limits#DEFAULT_SCAN_LIMIT}) and about {@link Limits#MAX_SCAN_PAGE_BYTES} of keys and values;
+   * {@code keysOnly} leaves the values out. See {@link Limits#checkScan} for what is refused.
+   */
+  public record Scan(
+      String prefix,
+      String after,
+      int limit,
+      boolean keysOnly,
+      Consistency consistency,
+      ActorRef<ScanReply> replyTo)
+      implements Request {}
+
   public record GetStatus(ActorRef<NodeStatus> replyTo) implements Request {}
+
+  /** One key of a scan's page, and its value ({@code null} for a keys-only scan). */
+  public record ScanEntry(String key, String value) implements CborSerializable {}
+
+  /**
+   * The answer to a {@link Scan}: when {@code result} is ok, one page of entries and the
+   * continuation to send as the next {@link Scan#after()} ({@code null}: the scan is complete);
+   * otherwise no entries, and {@code leaderId}/{@code leader} as in a {@link Reply}.
+   */
+  public record ScanReply(
+      Result result, List<ScanEntry> entries, String continuation, Integer leaderId, Endpoint leader)
+      implements CborSerializable {
+
+    public ScanReply {
+      entries = entries == null ? List.of() : List.copyOf(entries);
+    }
+
+    public static ScanReply page(List<ScanEntry> entries, String continuation) {
+      return new ScanReply(Result.value(null, 0), entries, continuation, null, null);
+    }
+
+    public static ScanReply failed(Result result) {
+      return new ScanReply(result, List.of(), null, null, null);
+    }
+
+    public static ScanReply notLeader(String message, Integer leaderId, Endpoint leader) {
+      return new ScanReply(
+          Result.error(ErrorCode.NOT_LEADER, message), List.of(), null, leaderId, leader);
+    }
+
+    /** The outcome and leader hint alone, as the retry policy reads every reply. */
+    public Reply header() {
+      return new Reply(result, leaderId, leader);
+    }
+  }
+
+  /**
+   * A scan's continuation: the last key of a page, opaque to clients (base64url of its UTF-8
+   * bytes, unpadded), so that the next page starts strictly after it.
+   */
+  public static final class Continuation {
+    private Continuation() {}
+
+    public static String after(String key) {
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The key {@code token} names, or empty if it is not a continuation this store could have
+     * made (not base64url, not UTF-8, empty, or longer than a key).
+     */
+    public static Optional<String> key(String token) {
+      byte[] bytes;
+      try {
+        bytes = Base64.getUrlDecoder().decode(token);
+      } catch (IllegalArgumentException e) {
+        return Optional.empty();
+      }
+      if (bytes.length == 0 || bytes.length > Limits.MAX_KEY_BYTES) {
+        return Optional.empty();
+      }
+      try {
+        String key =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes))
+                .toString();
+        return Optional.of(key);
+      } catch (CharacterCodingException e) {
+        return Optional.empty();
+      }
+    }
+  }
 
   /**
    * The answer to a write or a read. {@code leaderId}/{@code leader} name the leader this node

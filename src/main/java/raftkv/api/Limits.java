@@ -19,6 +19,19 @@ public final class Limits {
 
   public static final int MAX_CLIENT_ID_BYTES = 128;
 
+  /** Keys in one scan page when the scan names no limit. */
+  public static final int DEFAULT_SCAN_LIMIT = 1000;
+  /** The most keys one scan page may be asked for. */
+  public static final int MAX_SCAN_LIMIT = 10_000;
+  /**
+   * About how many bytes of keys and values one scan page holds (1.5 MiB): with a few bytes of
+   * framing per entry, a page stays under Artery's 2 MiB frame. A page always holds at least one
+   * entry, and one key and value are at most 1 KiB + 1 MiB.
+   */
+  public static final int MAX_SCAN_PAGE_BYTES = 3 << 19;
+  /** What {@link #MAX_SCAN_PAGE_BYTES} counts for each entry on top of its key and value. */
+  public static final int SCAN_ENTRY_OVERHEAD_BYTES = 16;
+
   private Limits() {}
 
   /** The refusal for a write, or empty when it may be applied. */
@@ -73,6 +86,29 @@ public final class Limits {
       return invalid("key is empty");
     }
     return checkString("key", key, MAX_KEY_BYTES, " (1 KiB)");
+  }
+
+  /**
+   * The refusal for a scan, or empty when it may run: a prefix ({@code null} or empty: every key)
+   * within {@link #MAX_KEY_BYTES}, a continuation ({@code null}: from the first key) that {@link
+   * ClientProtocol.Continuation#key} can read, and a limit from 0 (the default) to {@link
+   * #MAX_SCAN_LIMIT}.
+   */
+  public static Optional<Result> checkScan(String prefix, String after, int limit) {
+    if (prefix != null && !prefix.isEmpty()) {
+      Optional<Result> refused = checkString("prefix", prefix, MAX_KEY_BYTES, " (1 KiB)");
+      if (refused.isPresent()) {
+        return refused;
+      }
+    }
+    if (after != null && ClientProtocol.Continuation.key(after).isEmpty()) {
+      return invalid(
+          "continuation " + quote(after, 40) + " is malformed: pass on one a scan returned");
+    }
+    if (limit < 0 || limit > MAX_SCAN_LIMIT) {
+      return invalid("limit is " + limit + "; a scan page holds 1 to " + MAX_SCAN_LIMIT + " keys");
+    }
+    return Optional.empty();
   }
 
   /**

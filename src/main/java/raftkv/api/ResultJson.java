@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.PeerStatus;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 
 /**
  * The JSON of a result and of a node's status, one shape for {@code kv_client --json} and the HTTP
@@ -16,7 +18,9 @@ import raftkv.api.ClientProtocol.PeerStatus;
  * {"ok":true,"value":"N","index":N,"duplicate":B}}; a failed cas {@code
  * {"ok":false,"error":"cas_mismatch","value":ACTUAL}}; any other failure {@code
  * {"ok":false,"error":CODE,"message":TEXT}}, with {@code "outcome":"unknown"} added when the code
- * leaves the write's outcome unknown ({@link ErrorCode#outcomeUnknown()}).
+ * leaves the write's outcome unknown ({@link ErrorCode#outcomeUnknown()}). A scan's page {@code
+ * {"ok":true,"entries":[{"key":K,"value":V},...],"continuation":C}} (no {@code value} fields for a
+ * keys-only scan; {@code continuation} null on the last page), a failed one as any failure.
  */
 public final class ResultJson {
   private ResultJson() {}
@@ -66,6 +70,25 @@ public final class ResultJson {
         n.put("duplicate", r.duplicate());
       }
     }
+    return n;
+  }
+
+  /** The JSON object that reports one page of a scan, or why it failed. */
+  public static ObjectNode scan(ScanReply page, boolean keysOnly) {
+    if (!page.result().ok()) {
+      return of(Kind.GET, page.result());
+    }
+    ObjectNode n = JSON.createObjectNode();
+    n.put("ok", true);
+    ArrayNode entries = n.putArray("entries");
+    for (ScanEntry e : page.entries()) {
+      ObjectNode o = entries.addObject();
+      o.put("key", e.key());
+      if (!keysOnly) {
+        o.put("value", e.value());
+      }
+    }
+    n.put("continuation", page.continuation());
     return n;
   }
 

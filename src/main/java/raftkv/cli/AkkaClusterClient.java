@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
@@ -122,6 +123,14 @@ final class AkkaClusterClient implements ClusterClient {
     return ask(
         replyTo -> new ClientActor.Read(key, consistency, replyTo),
         () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer"));
+  }
+
+  @Override
+  public ScanReply scan(
+      String prefix, String after, int limit, boolean keysOnly, Consistency consistency) {
+    return ask(
+        replyTo -> new ClientActor.Scan(prefix, after, limit, keysOnly, consistency, replyTo),
+        () -> ScanReply.failed(Result.error(ErrorCode.TIMEOUT, "the client got no answer")));
   }
 
   @Override

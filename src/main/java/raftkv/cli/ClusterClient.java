@@ -1,6 +1,7 @@
 package raftkv.cli;
 
 import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.ClientActor.ClusterStatus;
@@ -20,6 +21,13 @@ interface ClusterClient extends AutoCloseable {
   Result write(String clientId, long seq, Op op);
 
   Result read(String key, Consistency consistency);
+
+  /**
+   * One page of the keys that start with {@code prefix}, strictly after the continuation {@code
+   * after} (null: from the first), at most {@code limit} (0: the cluster's default page); a failed
+   * page when it could not be read.
+   */
+  ScanReply scan(String prefix, String after, int limit, boolean keysOnly, Consistency consistency);
 
   ClusterStatus status();
 

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,7 +26,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Continuation;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
 import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.ClientActor.ClusterStatus;
@@ -51,6 +58,7 @@ import raftkv.common.Endpoint;
       KvClient.Delete.class,
       KvClient.Cas.class,
       KvClient.Incr.class,
+      KvClient.Scan.class,
       KvClient.Status.class,
       KvClient.Shell.class
     },
@@ -145,11 +153,16 @@ public final class KvClient {
   // Commands
 
   /** A parsed command. */
-  sealed interface ClientCommand permits WriteCommand, GetCommand, StatusCommand, ShellCommand {}
+  sealed interface ClientCommand
+      permits WriteCommand, GetCommand, ScanCommand, StatusCommand, ShellCommand {}
 
   record WriteCommand(Op op) implements ClientCommand {}
 
   record GetCommand(String key, boolean stale) implements ClientCommand {}
+
+  /** {@code limit} null: every matching key; {@code after} null: from the first. */
+  record ScanCommand(String prefix, Integer limit, boolean keysOnly, boolean stale, String after)
+      implements ClientCommand {}
 
   record StatusCommand() implements ClientCommand {}
 
@@ -260,6 +273,52 @@ public final class KvClient {
   }
 
   @Command(
+      name = "scan",
+      sortOptions = false,
+      description = {
+        "Print the keys that start with PREFIX (default: every key) in byte order, one a line:"
+            + " KEY VALUE, or KEY with --keys-only. Linearizable unless --stale. The cluster"
+            + " answers in pages; the client follows them to the end, or to --limit keys. With"
+            + " --json, one line per page, with the continuation of the next (null on the last)."
+      })
+  static final class Scan implements Source {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        description = "Print at most N keys (1 to " + Limits.MAX_SCAN_LIMIT + ").")
+    Integer limit;
+
+    @Option(names = "--keys-only", description = "Print the keys alone.")
+    boolean keysOnly;
+
+    @Option(
+        names = "--stale",
+        description = "Answer from one node's state at once; may miss recent writes.")
+    boolean stale;
+
+    @Option(
+        names = "--after",
+        paramLabel = "CONTINUATION",
+        description = "Start after this continuation, as a --json page printed it.")
+    String after;
+
+    @Override
+    public ClientCommand command() {
+      if (limit != null && (limit < 1 || limit > Limits.MAX_SCAN_LIMIT)) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--limit must be from 1 to " + Limits.MAX_SCAN_LIMIT + "; it is " + limit);
+      }
+      return new ScanCommand(prefix, limit, keysOnly, stale, after);
+    }
+  }
+
+  @Command(
       name = "status",
       sortOptions = false,
       description =
@@ -277,7 +336,8 @@ public final class KvClient {
       sortOptions = false,
       description = {
         "Read commands from stdin, one a line (same syntax, quotes allowed; blank lines and #"
-            + " comments skipped), and print one result line each on stdout, errors included.",
+            + " comments skipped), and print one result line each on stdout, errors included;"
+            + " a scan prints a line per key (per page with --json), or (no keys).",
         "One client id for the whole shell; every write takes the next seq."
       })
   static final class Shell implements Source {
@@ -290,11 +350,13 @@ public final class KvClient {
   /** The root of a shell line: the commands, without the global options or a nested shell. */
   @Command(
       name = "",
-      subcommands = {Put.class, Get.class, Delete.class, Cas.class, Incr.class, Status.class})
+      subcommands = {
+        Put.class, Get.class, Delete.class, Cas.class, Incr.class, Scan.class, Status.class
+      })
   static final class ShellLine {}
 
   private static final Set<String> SHELL_COMMANDS =
-      Set.of("put", "get", "delete", "cas", "incr", "status");
+      Set.of("put", "get", "delete", "cas", "incr", "scan", "status");
 
   // ---------------------------------------------------------------------------------------------
   // Settings and the session
@@ -441,6 +503,13 @@ public final class KvClient {
         out.println(output.status(status));
         return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
       }
+      if (command instanceof ScanCommand sc) {
+        Result r = scan(sc, cluster, output, out::println);
+        if (!r.ok()) {
+          (output.json() ? out : err).println(output.scanPage(ScanReply.failed(r), sc.keysOnly()).get(0));
+        }
+        return Output.exitCode(r);
+      }
       Printed p = session.perform(command, cluster, output);
       print(p, output, out, err);
       return Output.exitCode(p.result());
@@ -496,7 +565,56 @@ public final class KvClient {
     if (command instanceof StatusCommand) {
       return output.statusLine(cluster.status());
     }
+    if (command instanceof ScanCommand sc) {
+      // Several lines, each page's as it comes; "(no keys)" in text, so that a scan is never silent.
+      List<String> lines = new ArrayList<>();
+      Result r = scan(sc, cluster, output, lines::add);
+      if (!r.ok()) {
+        lines.addAll(output.scanPage(ScanReply.failed(r), sc.keysOnly()));
+      }
+      return lines.isEmpty() ? "(no keys)" : String.join("\n", lines);
+    }
     return session.perform(command, cluster, output).line();
+  }
+
+  /**
+   * Runs a scan to its end: asks page after page, following the continuations, until the last
+   * page or {@code --limit} keys, and hands every line to print (in text one per key, in JSON one
+   * per page; a page cut short by the limit carries the continuation after its last key). Returns
+   * ok, or why the scan stopped (its line not yet printed); the lines of the pages before stand.
+   */
+  static Result scan(ScanCommand c, ClusterClient cluster, Output output, Consumer<String> print) {
+    Consistency consistency = c.stale() ? Consistency.STALE : Consistency.LINEARIZABLE;
+    Optional<Result> refused = Limits.checkScan(c.prefix(), c.after(), c.limit() == null ? 0 : c.limit());
+    if (refused.isPresent()) {
+      return refused.get();
+    }
+    String after = c.after();
+    long printed = 0;
+    while (true) {
+      int ask = c.limit() == null ? 0 : (int) (c.limit() - printed);
+      ScanReply page = cluster.scan(c.prefix(), after, ask, c.keysOnly(), consistency);
+      if (!page.result().ok()) {
+        return page.result();
+      }
+      List<ScanEntry> entries = page.entries();
+      String next = page.continuation();
+      if (ask > 0 && entries.size() > ask) {
+        // A page longer than asked for: print what was asked, and where the rest starts.
+        entries = entries.subList(0, ask);
+        next = Continuation.after(entries.get(ask - 1).key());
+      }
+      if (next != null && entries.isEmpty()) {
+        return Result.error(
+            ErrorCode.UNAVAILABLE, "the cluster answered an empty page that is not the last; retry");
+      }
+      output.scanPage(ScanReply.page(entries, next), c.keysOnly()).forEach(print);
+      printed += entries.size();
+      if (next == null || (c.limit() != null && printed >= c.limit())) {
+        return Result.value(null, 0);
+      }
+      after = next;
+    }
   }
 
   /**
@@ -511,7 +629,8 @@ public final class KvClient {
     }
     if (!SHELL_COMMANDS.contains(words.get(0))) {
       throw new IllegalArgumentException(
-          "unknown command '" + words.get(0) + "'; commands: put, get, delete, cas, incr, status");
+          "unknown command '" + words.get(0)
+              + "'; commands: put, get, delete, cas, incr, scan, status");
     }
     CommandLine cl = new CommandLine(new ShellLine());
     try {

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -25,7 +27,10 @@ import raftkv.client.ClientActor.NodeView;
  * {"ok":false,"error":"cas_mismatch","value":ACTUAL}}; any other failure {@code
  * {"ok":false,"error":CODE,"message":TEXT}}, with {@code "outcome":"unknown"} added when the code
  * leaves the write's outcome unknown ({@link ErrorCode#outcomeUnknown()}: timeout, unknown,
- * session_expired, stale_request; exit status 3).
+ * session_expired, stale_request; exit status 3). A scan prints one JSON line per page, {@code
+ * {"ok":true,"entries":[{"key":K,"value":V},...],"continuation":C}} (see {@link ResultJson#scan}),
+ * or in text one line per key: {@code KEY VALUE}, or {@code KEY} with {@code --keys-only}, both as
+ * they are stored, as {@code get} prints a value.
  */
 final class Output {
 
@@ -102,6 +107,24 @@ final class Output {
               + (r.duplicate() ? " (duplicate of the write at index " + r.index() + ")" : "");
       case WRITE -> "OK (index " + r.index() + ")" + (r.duplicate() ? " duplicate" : "");
     };
+  }
+
+  /**
+   * The lines that print one page of a scan: one per key in text, the page as one JSON line; a
+   * failed page as any failed result.
+   */
+  List<String> scanPage(ScanReply page, boolean keysOnly) {
+    if (json) {
+      return List.of(ResultJson.write(ResultJson.scan(page, keysOnly)));
+    }
+    if (!page.result().ok()) {
+      return List.of(resultText(Kind.GET, page.result()));
+    }
+    List<String> lines = new ArrayList<>(page.entries().size());
+    for (ScanEntry e : page.entries()) {
+      lines.add(keysOnly ? e.key() : e.key() + " " + e.value());
+    }
+    return lines;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -13,11 +13,14 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.Limits;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
@@ -28,13 +31,13 @@ import raftkv.common.Endpoint;
  * The client side of {@link ClientProtocol}: performs one request at a time against the cluster and
  * stashes the ones that arrive meanwhile.
  *
- * <p>A registration, a write or a read goes to one node at a time, as {@link RetryPolicy} says
- * (with {@link RetryPolicy#INTERACTIVE}): first to the node that answered last (usually the
- * leader), following {@code not_leader} hints, moving on round-robin when a node names no leader or
- * does not answer within the attempt timeout, pausing briefly after a full round of refusals (an
- * election is under way). A write is always retried with the same (clientId, seq): the cluster
- * applies it at most once, and a retry after it was applied gets the first outcome back, marked
- * duplicate. When the request's timeout runs out, a write ends as {@code timeout}, outcome unknown:
+ * <p>A registration, a write, a read or one page of a scan goes to one node at a time, as {@link
+ * RetryPolicy} says (with {@link RetryPolicy#INTERACTIVE}): first to the node that answered last
+ * (usually the leader), following {@code not_leader} hints, moving on round-robin when a node
+ * names no leader or does not answer within the attempt timeout, pausing briefly after a full round
+ * of refusals (an election is under way). A write is always retried with the same (clientId,
+ * seq): the cluster applies it at most once, and a retry after it was applied gets the first
+ * outcome back, marked duplicate. When the request's timeout runs out, a write ends as {@code timeout}, outcome unknown:
  * a node that answered {@code not_leader} or did not answer may still have appended it. A status
  * request asks every node at once and reports who answered in time.
  *
@@ -60,6 +63,19 @@ public final class ClientActor {
       implements Command {}
 
   public record Read(String key, Consistency consistency, ActorRef<Result> replyTo)
+      implements Command {}
+
+  /**
+   * One page of a scan, see {@link ClientProtocol.Scan}; retried as a read is. The answer is the
+   * page, or a {@link ScanReply#failed} one with the reason.
+   */
+  public record Scan(
+      String prefix,
+      String after,
+      int limit,
+      boolean keysOnly,
+      Consistency consistency,
+      ActorRef<ScanReply> replyTo)
       implements Command {}
 
   /** Asks every known node for its {@link NodeStatus}. */
@@ -108,7 +124,8 @@ public final class ClientActor {
     }
   }
 
-  private record GotReply(long tag, Reply reply) implements Command {}
+  /** A reply to attempt {@code tag}; {@code page} is the whole answer to a scan (else null). */
+  private record GotReply(long tag, Reply reply, ScanReply page) implements Command {}
 
   private record GotStatus(long tag, NodeStatus status) implements Command {}
 
@@ -125,13 +142,14 @@ public final class ClientActor {
   }
 
   /**
-   * A registration, write or read in progress; {@code message} builds the request for one reply
-   * address.
+   * A registration, write, read or scan in progress; {@code message} builds the request of one
+   * attempt, with a fresh reply address tagged with the attempt's tag; {@code answer} tells the
+   * caller the outcome, and the final reply (null when the request ended without one).
    */
   private record Job(
-      Function<ActorRef<Reply>, ClientProtocol.Request> message,
+      LongFunction<ClientProtocol.Request> message,
       RetryPolicy.Request request,
-      ActorRef<Result> replyTo,
+      BiConsumer<Result, GotReply> answer,
       long firstTag) {}
 
   /** A status round: node {@code i} of {@code asked} replies to the inbox tagged firstTag + i. */
@@ -213,6 +231,7 @@ public final class ClientActor {
         .onMessage(Register.class, this::onRegister)
         .onMessage(Write.class, this::onWrite)
         .onMessage(Read.class, this::onRead)
+        .onMessage(Scan.class, this::onScan)
         .onMessage(Status.class, this::onStatus)
         .build();
   }
@@ -232,9 +251,9 @@ public final class ClientActor {
             : "retry: registering " + m.clientId() + " again is harmless";
     return start(
         new Job(
-            replyTo -> new ClientProtocol.Register(m.clientId(), replyTo),
+            tag -> new ClientProtocol.Register(m.clientId(), inbox(tag)),
             new RetryPolicy.Request(RetryPolicy.Kind.REGISTER, retry, timeout),
-            m.replyTo(),
+            (result, reply) -> m.replyTo().tell(result),
             nextTag));
   }
 
@@ -248,9 +267,9 @@ public final class ClientActor {
     String retry = "retry with --client-id " + m.clientId() + " --seq " + m.seq();
     return start(
         new Job(
-            replyTo -> new ClientProtocol.Write(m.clientId(), m.seq(), m.op(), replyTo),
+            tag -> new ClientProtocol.Write(m.clientId(), m.seq(), m.op(), inbox(tag)),
             new RetryPolicy.Request(RetryPolicy.Kind.WRITE, retry, timeout),
-            m.replyTo(),
+            (result, reply) -> m.replyTo().tell(result),
             nextTag));
   }
 
@@ -262,11 +281,37 @@ public final class ClientActor {
     }
     return start(
         new Job(
-            replyTo -> new ClientProtocol.Read(m.key(), m.consistency(), replyTo),
+            tag -> new ClientProtocol.Read(m.key(), m.consistency(), inbox(tag)),
             new RetryPolicy.Request(
                 RetryPolicy.Kind.READ, "a read changes nothing: retry it", timeout),
-            m.replyTo(),
+            (result, reply) -> m.replyTo().tell(result),
             nextTag));
+  }
+
+  private Behavior<Command> onScan(Scan m) {
+    Optional<Result> refused = Limits.checkScan(m.prefix(), m.after(), m.limit());
+    if (refused.isPresent()) {
+      m.replyTo().tell(ScanReply.failed(refused.get()));
+      return Behaviors.same();
+    }
+    return start(
+        new Job(
+            tag -> {
+              ActorRef<ScanReply> replyTo =
+                  inbox(page -> new GotReply(tag, page.header(), page));
+              return new ClientProtocol.Scan(
+                  m.prefix(), m.after(), m.limit(), m.keysOnly(), m.consistency(), replyTo);
+            },
+            new RetryPolicy.Request(
+                RetryPolicy.Kind.READ, "a scan changes nothing: retry it", timeout),
+            (result, reply) ->
+                m.replyTo().tell(reply != null ? reply.page() : ScanReply.failed(result)),
+            nextTag));
+  }
+
+  /** The reply address of attempt {@code tag} of a registration, write or read. */
+  private ActorRef<Reply> inbox(long tag) {
+    return inbox(reply -> new GotReply(tag, reply, null));
   }
 
   private Behavior<Command> start(Job job) {
@@ -283,6 +328,7 @@ public final class ClientActor {
         .onMessage(Register.class, this::stashIt)
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
+        .onMessage(Scan.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)
         .build();
   }
@@ -290,7 +336,7 @@ public final class ClientActor {
   /** Carries out the policy's decision: an attempt now, one after a pause, or the end. */
   private Behavior<Command> decide(Job job, RetryPolicy.Decision d) {
     if (d instanceof RetryPolicy.Finish f) {
-      return finish(job, f.result());
+      return finish(job, f.result(), null);
     }
     RetryPolicy.Send send = (RetryPolicy.Send) d;
     if (!send.pause().isZero()) {
@@ -305,10 +351,9 @@ public final class ClientActor {
     long remaining = policy.deadlineNanos() - System.nanoTime();
     long tag = nextTag++;
     currentTag = tag;
-    ActorRef<Reply> replyTo = inbox(reply -> new GotReply(tag, reply));
     context.getLog().debug("Attempt [{}] at [{}]", tag - job.firstTag() + 1, node);
     NodeAddress.select(classic, node)
-        .tell(job.message().apply(replyTo), akka.actor.ActorRef.noSender());
+        .tell(job.message().apply(tag), akka.actor.ActorRef.noSender());
     Duration perAttempt =
         heardFromAny ? attemptTimeout : max(attemptTimeout, FIRST_CONTACT_TIMEOUT);
     timers.startSingleTimer(
@@ -325,7 +370,7 @@ public final class ClientActor {
     }
     Result result = m.reply().result();
     if (RetryPolicy.isFinal(result)) {
-      return finish(job, result);
+      return finish(job, result, m);
     }
     if (m.tag() != currentTag) {
       return Behaviors.same(); // an earlier attempt's refusal: the current attempt is in flight
@@ -337,10 +382,10 @@ public final class ClientActor {
     return decide(job, policy.onReply(from, result, hint, System.nanoTime()));
   }
 
-  private Behavior<Command> finish(Job job, Result result) {
+  private Behavior<Command> finish(Job job, Result result, GotReply reply) {
     timers.cancel(ATTEMPT_TIMER);
     stopInboxes();
-    job.replyTo().tell(result);
+    job.answer().accept(result, reply);
     return stash.unstashAll(idle());
   }
 
@@ -368,6 +413,7 @@ public final class ClientActor {
         .onMessage(Register.class, this::stashIt)
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
+        .onMessage(Scan.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)
         .build();
   }

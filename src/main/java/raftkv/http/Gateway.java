@@ -14,6 +14,7 @@ import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -84,6 +85,28 @@ final class Gateway {
     return run(replyTo -> new ClientProtocol.Read(key, consistency, replyTo), request);
   }
 
+  /**
+   * One page of a scan, retried as a read is: a linearizable one may be served by any node, a stale
+   * one by this node alone. A failure is a {@link ScanReply#failed} page.
+   */
+  CompletionStage<ScanReply> scan(
+      String prefix, String after, int limit, boolean keysOnly, Consistency consistency) {
+    RetryPolicy.Request request =
+        new RetryPolicy.Request(
+            RetryPolicy.Kind.READ, "a scan changes nothing: retry it", settings.requestTimeout());
+    Function<ActorRef<ScanReply>, ClientProtocol.Request> message =
+        replyTo -> new ClientProtocol.Scan(prefix, after, limit, keysOnly, consistency, replyTo);
+    if (consistency == Consistency.STALE) {
+      return this.<ScanReply>ask(self, message, settings.requestTimeout())
+          .handle((reply, failure) -> failure == null
+              ? (ScanReply) reply
+              : ScanReply.failed(Result.error(raftkv.api.ErrorCode.TIMEOUT,
+                  "node did not answer within " + settings.requestTimeout().toMillis() + " ms; "
+                      + request.retryHint())));
+    }
+    return run(message, ScanReply::header, ScanReply::failed, request);
+  }
+
   /** This node's own status, or a failed stage if it does not answer within {@code timeout}. */
   CompletionStage<NodeStatus> status(Duration timeout) {
     return this.<NodeStatus>ask(self, ClientProtocol.GetStatus::new, timeout)
@@ -94,44 +117,78 @@ final class Gateway {
 
   private CompletionStage<Result> run(
       Function<ActorRef<Reply>, ClientProtocol.Request> message, RetryPolicy.Request request) {
+    return run(message, reply -> reply, Reply::of, request).thenApply(Reply::result);
+  }
+
+  /**
+   * Runs {@code request} to its end and completes with the final reply, or with {@code failed} of
+   * the policy's answer when none came; {@code header} is what the policy reads of a reply.
+   */
+  private <R> CompletionStage<R> run(
+      Function<ActorRef<R>, ClientProtocol.Request> message,
+      Function<R, Reply> header,
+      Function<Result, R> failed,
+      RetryPolicy.Request request) {
     RetryPolicy policy = new RetryPolicy(members, self, RetryPolicy.INTERACTIVE);
-    CompletableFuture<Result> done = new CompletableFuture<>();
-    decide(policy, policy.begin(request, System.nanoTime()), message, done);
+    CompletableFuture<R> done = new CompletableFuture<>();
+    new Attempts<>(policy, message, header, failed, done)
+        .decide(policy.begin(request, System.nanoTime()), null);
     return done;
   }
 
-  private void decide(
-      RetryPolicy policy,
-      RetryPolicy.Decision d,
-      Function<ActorRef<Reply>, ClientProtocol.Request> message,
-      CompletableFuture<Result> done) {
-    if (d instanceof RetryPolicy.Finish f) {
-      done.complete(f.result());
-      return;
+  /** One request's attempts, one after another. */
+  private final class Attempts<R> {
+    private final RetryPolicy policy;
+    private final Function<ActorRef<R>, ClientProtocol.Request> message;
+    private final Function<R, Reply> header;
+    private final Function<Result, R> failed;
+    private final CompletableFuture<R> done;
+
+    Attempts(
+        RetryPolicy policy,
+        Function<ActorRef<R>, ClientProtocol.Request> message,
+        Function<R, Reply> header,
+        Function<Result, R> failed,
+        CompletableFuture<R> done) {
+      this.policy = policy;
+      this.message = message;
+      this.header = header;
+      this.failed = failed;
+      this.done = done;
     }
-    RetryPolicy.Send send = (RetryPolicy.Send) d;
-    if (!send.pause().isZero()) {
-      system.scheduler().scheduleOnce(
-          send.pause(),
-          () -> decide(policy, policy.resume(System.nanoTime()), message, done),
-          system.executionContext());
-      return;
+
+    /** Carries out {@code d}; {@code last} is the reply it decided on (null: none). */
+    @SuppressWarnings("unchecked")
+    void decide(RetryPolicy.Decision d, Object last) {
+      if (d instanceof RetryPolicy.Finish f) {
+        done.complete(!f.gaveUp() && last != null ? (R) last : failed.apply(f.result()));
+        return;
+      }
+      RetryPolicy.Send send = (RetryPolicy.Send) d;
+      if (!send.pause().isZero()) {
+        system.scheduler().scheduleOnce(
+            send.pause(),
+            () -> decide(policy.resume(System.nanoTime()), null),
+            system.executionContext());
+        return;
+      }
+      Endpoint node = send.node();
+      long remaining = Math.max(1, policy.deadlineNanos() - System.nanoTime());
+      Duration timeout =
+          Duration.ofNanos(Math.min(settings.attemptTimeout().toNanos(), remaining));
+      Gateway.this.<R>ask(node, message, timeout)
+          .whenComplete(
+              (answer, failure) -> {
+                long now = System.nanoTime();
+                if (failure != null) {
+                  decide(policy.onNoAnswer(node, now), null);
+                } else {
+                  @SuppressWarnings("unchecked")
+                  Reply reply = header.apply((R) answer);
+                  decide(policy.onReply(node, reply.result(), reply.leader(), now), answer);
+                }
+              });
     }
-    Endpoint node = send.node();
-    long remaining = Math.max(1, policy.deadlineNanos() - System.nanoTime());
-    Duration timeout =
-        Duration.ofNanos(Math.min(settings.attemptTimeout().toNanos(), remaining));
-    this.<Reply>ask(node, message, timeout)
-        .whenComplete(
-            (answer, failure) -> {
-              long now = System.nanoTime();
-              if (failure != null) {
-                decide(policy, policy.onNoAnswer(node, now), message, done);
-              } else {
-                Reply reply = (Reply) answer;
-                decide(policy, policy.onReply(node, reply.result(), reply.leader(), now), message, done);
-              }
-            });
   }
 
   /** One request to the node at {@code node}, through a temporary reply address. */

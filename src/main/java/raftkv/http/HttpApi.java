@@ -31,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Op;
@@ -105,6 +106,10 @@ public final class HttpApi extends AllDirectives {
   // Keys
 
   private CompletionStage<HttpResponse> kv(HttpRequest request) {
+    if (KeyPath.isKeys(rawTarget(request))) {
+      String method = request.method().name();
+      return method.equals("GET") ? scan(request) : done(methodNotAllowed(method, "GET"));
+    }
     KeyPath target;
     try {
       target = KeyPath.parse(rawTarget(request));
@@ -133,20 +138,73 @@ public final class HttpApi extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> read(HttpRequest request, String key) {
-    Optional<String> stale = request.getUri().query().get("stale");
-    Consistency consistency;
-    if (stale.isEmpty() || stale.get().equals("false")) {
-      consistency = Consistency.LINEARIZABLE;
-    } else if (stale.get().equals("true") || stale.get().isEmpty()) {
-      consistency = Consistency.STALE;
-    } else {
+    Optional<Boolean> stale = flag(request, "stale");
+    if (stale.isEmpty()) {
       return done(error(400, ErrorCode.INVALID_REQUEST, "stale must be true or false"));
     }
+    Consistency consistency = stale.get() ? Consistency.STALE : Consistency.LINEARIZABLE;
     Optional<Result> refused = Limits.checkKey(key);
     if (refused.isPresent()) {
       return done(result(ResultJson.Kind.GET, refused.get(), List.of()));
     }
     return gateway.read(key, consistency).thenApply(r -> result(ResultJson.Kind.GET, r, List.of()));
+  }
+
+  /**
+   * {@code GET /v1/kv?prefix=P&limit=N&keys_only=B&stale=B&after=C}: one page of the keys that
+   * start with P (none given: every key), strictly after continuation C, linearizable unless
+   * stale. The answer's {@code continuation} is the next page's {@code after}, null on the last.
+   */
+  private CompletionStage<HttpResponse> scan(HttpRequest request) {
+    Optional<Boolean> stale = flag(request, "stale");
+    Optional<Boolean> keysOnly = flag(request, "keys_only");
+    if (stale.isEmpty() || keysOnly.isEmpty()) {
+      return done(error(400, ErrorCode.INVALID_REQUEST,
+          (stale.isEmpty() ? "stale" : "keys_only") + " must be true or false"));
+    }
+    String prefix = request.getUri().query().get("prefix").orElse("");
+    String after = request.getUri().query().get("after").orElse(null);
+    Optional<String> limitText = request.getUri().query().get("limit");
+    int limit = 0;
+    if (limitText.isPresent()) {
+      try {
+        limit = Integer.parseInt(limitText.get());
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1) {
+        return done(error(400, ErrorCode.INVALID_REQUEST,
+            "limit must be a decimal integer from 1 to " + Limits.MAX_SCAN_LIMIT));
+      }
+    }
+    Optional<Result> refused = Limits.checkScan(prefix, after, limit);
+    if (refused.isPresent()) {
+      return done(scanPage(ScanReply.failed(refused.get()), keysOnly.get()));
+    }
+    boolean keys = keysOnly.get();
+    return gateway
+        .scan(prefix, after, limit, keys, stale.get() ? Consistency.STALE : Consistency.LINEARIZABLE)
+        .thenApply(page -> scanPage(page, keys));
+  }
+
+  private static HttpResponse scanPage(ScanReply page, boolean keysOnly) {
+    return json(
+        Responses.status(ResultJson.Kind.WRITE, page.result()), ResultJson.scan(page, keysOnly), List.of());
+  }
+
+  /**
+   * A true/false query parameter: false when absent, true when given empty ({@code ?stale}); empty
+   * when it is anything else.
+   */
+  private static Optional<Boolean> flag(HttpRequest request, String name) {
+    Optional<String> text = request.getUri().query().get(name);
+    if (text.isEmpty() || text.get().equals("false")) {
+      return Optional.of(false);
+    }
+    if (text.get().equals("true") || text.get().isEmpty()) {
+      return Optional.of(true);
+    }
+    return Optional.empty();
   }
 
   private CompletionStage<HttpResponse> cas(HttpRequest request, String key, byte[] bytes) {

@@ -34,8 +34,21 @@ record KeyPath(String key, Action action) {
     }
   }
 
+  /** The collection of every key, {@code /v1/kv}: a GET there scans. */
+  static final String KEYS = "/v1/kv";
+
+  /** Whether a raw request target is the collection of keys ({@link #KEYS}), whatever its query. */
+  static boolean isKeys(String target) {
+    return path(target).equals(KEYS);
+  }
+
   /** Parses a raw request target (origin form, or absolute form from a proxy). */
   static KeyPath parse(String target) throws Invalid {
+    return parsePath(path(target));
+  }
+
+  /** The path of a raw request target: no scheme and authority, no query, no fragment. */
+  private static String path(String target) {
     String path = target;
     int scheme = path.indexOf("://");
     if (scheme > 0 && scheme < path.indexOf('/')) {
@@ -50,6 +63,10 @@ record KeyPath(String key, Action action) {
     if (fragment >= 0) {
       path = path.substring(0, fragment);
     }
+    return path;
+  }
+
+  private static KeyPath parsePath(String path) throws Invalid {
     if (!path.startsWith(PREFIX)) {
       throw new Invalid("no such path: " + path + "; keys are under " + PREFIX, true);
     }

@@ -1,11 +1,16 @@
 package raftkv.kv;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import raftkv.api.ClientProtocol.Continuation;
+import raftkv.api.ClientProtocol.ScanEntry;
 import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Op;
@@ -223,6 +228,64 @@ public final class KvStateMachine {
     }
     byte[] value = store.get(Space.KEYS, utf8(key));
     return value == null ? null : new String(value, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * One page of a scan, see {@link raftkv.api.ClientProtocol.Scan}: the keys that start with
+   * {@code prefix}, strictly after {@code afterKey} (null: from the first), in byte order, at most
+   * {@code limit} of them and, past the first, no more than {@code maxBytes} of keys and values
+   * (each entry counted {@link Limits#SCAN_ENTRY_OVERHEAD_BYTES} more). The continuation is set only
+   * when a matching key was left out. Read from one cursor, so the page is one consistent state.
+   *
+   * @throws IllegalStateException inside a batch: the overlay's writes are not in the store yet,
+   *     and a scan answers from the stored state alone (the actor scans between batches)
+   */
+  public ScanPage scan(String prefix, String afterKey, int limit, boolean keysOnly, long maxBytes) {
+    if (!pending.isEmpty()) {
+      throw new IllegalStateException(
+          "a scan reads the stored state: end the batch of " + pending.size() + " writes first");
+    }
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit " + limit + " below 1");
+    }
+    byte[] start = utf8(prefix == null ? "" : prefix);
+    byte[] from = start;
+    if (afterKey != null) {
+      // The smallest key strictly after afterKey: afterKey followed by a zero byte.
+      byte[] next = Arrays.copyOf(utf8(afterKey), utf8(afterKey).length + 1);
+      if (Arrays.compareUnsigned(next, start) > 0) {
+        from = next;
+      }
+    }
+    List<ScanEntry> entries = new ArrayList<>();
+    long bytes = 0;
+    String last = null;
+    boolean more = false;
+    try (StateStore.Cursor c = store.scan(Space.KEYS, from)) {
+      for (; c.valid(); c.next()) {
+        byte[] key = c.key();
+        if (!startsWith(key, start)) {
+          break; // byte order: no later key has the prefix either
+        }
+        long size = key.length + Limits.SCAN_ENTRY_OVERHEAD_BYTES + (keysOnly ? 0 : c.value().length);
+        if (entries.size() == limit || (!entries.isEmpty() && bytes + size > maxBytes)) {
+          more = true;
+          break;
+        }
+        bytes += size;
+        last = new String(key, StandardCharsets.UTF_8);
+        entries.add(new ScanEntry(last, keysOnly ? null : new String(c.value(), StandardCharsets.UTF_8)));
+      }
+    }
+    return new ScanPage(entries, more ? Continuation.after(last) : null);
+  }
+
+  /** A scan's page, and the continuation after it (null: nothing more matches). */
+  public record ScanPage(List<ScanEntry> entries, String continuation) {}
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   /** The number of keys; reads every key of the store (for tests). */

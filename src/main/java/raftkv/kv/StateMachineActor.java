@@ -15,9 +15,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Optional;
+import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
 import raftkv.api.Result;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
@@ -36,7 +41,9 @@ import raftkv.storage.StateStore;
  *
  * <p>Because the node sends {@link Apply} before any {@link Read} whose index it covers, and one
  * sender's messages arrive in order, a read at index N is answered from a state that includes every
- * entry up to N.
+ * entry up to N. A scan waits and is answered the same way; it is served between batches, when
+ * every applied write is in the store, so its page, read from one cursor, is exactly the stored
+ * state at some applied index at or past N.
  */
 public final class StateMachineActor extends AbstractBehavior<StateMachineActor.Command> {
 
@@ -64,8 +71,16 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
    */
   public record AwaitResult(long index, long term, ActorRef<Reply> replyTo) implements Command {}
 
+  /** A read or a scan: answered once {@code atIndex} is applied (0: at once, from the current state). */
+  public sealed interface Query extends Command permits Read, ScanKeys {
+    long atIndex();
+  }
+
   /** Answer a read once {@code atIndex} is applied (0: at once, from the current state). */
-  public record Read(String key, long atIndex, ActorRef<Reply> replyTo) implements Command {}
+  public record Read(String key, long atIndex, ActorRef<Reply> replyTo) implements Query {}
+
+  /** Answer one page of {@code scan} once {@code atIndex} is applied (0: at once). */
+  public record ScanKeys(ClientProtocol.Scan scan, long atIndex) implements Query {}
 
   /**
    * The node lost leadership: every waiting writer is told to retry at {@code leader} with the same
@@ -86,8 +101,8 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
 
   private record Waiter(long term, ActorRef<Reply> replyTo) {}
 
-  /** A read waiting to be applied far enough, dropped at {@code deadlineMillis}. */
-  private record WaitingRead(Read read, long deadlineMillis, long order) {}
+  /** A read or scan waiting to be applied far enough, dropped at {@code deadlineMillis}. */
+  private record WaitingRead(Query read, long deadlineMillis, long order) {}
 
   private static final String SWEEP_TIMER = "sweep";
   /** How often waiting reads are checked against their deadline, while any wait. */
@@ -152,7 +167,7 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
         .onMessage(Apply.class, this::onApply)
         .onMessage(Install.class, this::onInstall)
         .onMessage(AwaitResult.class, this::onAwaitResult)
-        .onMessage(Read.class, this::onRead)
+        .onMessage(Query.class, this::onRead)
         .onMessage(FailPending.class, this::onFailPending)
         .onMessage(Status.class, this::onStatus)
         .onMessageEquals(Sweep.INSTANCE, this::onSweep)
@@ -240,14 +255,14 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
     return this;
   }
 
-  private Behavior<Command> onRead(Read m) {
+  private Behavior<Command> onRead(Query m) {
     if (m.atIndex() <= applied) {
-      m.replyTo().tell(Reply.of(Result.value(machine.get(m.key()), 0)));
+      answer(m);
       return this;
     }
     if (reads.size() >= maxPendingReads) {
-      m.replyTo().tell(Reply.of(Result.error(ErrorCode.UNAVAILABLE,
-          "too many reads wait for this node to catch up (" + maxPendingReads + "); retry later")));
+      refuse(m, Result.error(ErrorCode.UNAVAILABLE,
+          "too many reads wait for this node to catch up (" + maxPendingReads + "); retry later"));
       return this;
     }
     reads.add(new WaitingRead(m, clock.millis() + readWaitMillis, readOrder++));
@@ -259,11 +274,43 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
 
   private void serveReads() {
     while (!reads.isEmpty() && reads.peek().read().atIndex() <= applied) {
-      Read r = reads.poll().read();
-      r.replyTo().tell(Reply.of(Result.value(machine.get(r.key()), 0)));
+      answer(reads.poll().read());
     }
     if (reads.isEmpty()) {
       timers.cancel(SWEEP_TIMER);
+    }
+  }
+
+  /** Answers {@code q} from the current state: between batches, so the store holds all of it. */
+  private void answer(Query q) {
+    if (q instanceof Read r) {
+      r.replyTo().tell(Reply.of(Result.value(machine.get(r.key()), 0)));
+      return;
+    }
+    ClientProtocol.Scan s = ((ScanKeys) q).scan();
+    Optional<Result> refused = Limits.checkScan(s.prefix(), s.after(), s.limit());
+    if (refused.isPresent()) {
+      s.replyTo().tell(ScanReply.failed(refused.get()));
+      return;
+    }
+    KvStateMachine.ScanPage page =
+        machine.scan(
+            s.prefix(),
+            s.after() == null ? null : Continuation.key(s.after()).orElseThrow(),
+            s.limit() == 0 ? Limits.DEFAULT_SCAN_LIMIT : s.limit(),
+            s.keysOnly(),
+            Limits.MAX_SCAN_PAGE_BYTES);
+    getContext().getLog().debug(
+        "Scan of [{}] at applied [{}]: [{}] keys, more [{}]",
+        s.prefix(), applied, page.entries().size(), page.continuation() != null);
+    s.replyTo().tell(ScanReply.page(page.entries(), page.continuation()));
+  }
+
+  private static void refuse(Query q, Result r) {
+    if (q instanceof Read read) {
+      read.replyTo().tell(Reply.of(r));
+    } else {
+      ((ScanKeys) q).scan().replyTo().tell(ScanReply.failed(r));
     }
   }
 
@@ -278,8 +325,8 @@ public final class StateMachineActor extends AbstractBehavior<StateMachineActor.
       if (w.deadlineMillis() > now) {
         return false;
       }
-      w.read().replyTo().tell(Reply.of(Result.error(ErrorCode.UNAVAILABLE,
-          "this node has not applied up to the read index " + w.read().atIndex() + " in time; retry")));
+      refuse(w.read(), Result.error(ErrorCode.UNAVAILABLE,
+          "this node has not applied up to the read index " + w.read().atIndex() + " in time; retry"));
       return true;
     });
     if (reads.size() < before) {

@@ -27,6 +27,7 @@ import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.PeerStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.Limits;
 import raftkv.api.Result;
 import raftkv.common.Endpoint;
@@ -103,6 +104,9 @@ public final class RaftNode {
    * arrivedNanos} when it arrived, for the read-index latency.
    */
   private record ClientCaller(ActorRef<Reply> replyTo, String key, long arrivedNanos) implements Caller {}
+
+  /** A linearizable scan waiting for its read index, like a read's {@link ClientCaller}. */
+  private record ScanCaller(ClientProtocol.Scan scan, long arrivedNanos) implements Caller {}
 
   /** A write proposed by a client, encoded once the core has stamped it. */
   private record WriteProposal(ClientProtocol.Write write) implements Input.Proposal {
@@ -536,7 +540,12 @@ public final class RaftNode {
   }
 
   private void answer(ClientEffect c, long commitIndex) {
-    if (c instanceof AwaitApply a) {
+    if (c instanceof ReadAt r && r.caller() instanceof ScanCaller sc) {
+      metrics.readIndexConfirmed(System.nanoTime() - sc.arrivedNanos());
+      stateMachine.tell(new StateMachineActor.ScanKeys(sc.scan(), r.readIndex()));
+    } else if (c instanceof NotLeader n && n.caller() instanceof ScanCaller sc) {
+      sc.scan().replyTo().tell(ScanReply.notLeader(n.message(), idOrNull(n.leaderId()), n.leader()));
+    } else if (c instanceof AwaitApply a) {
       stateMachine.tell(new StateMachineActor.AwaitResult(a.index(), a.term(), caller(a.caller()).replyTo()));
     } else if (c instanceof ReadAt r) {
       ClientCaller cc = caller(r.caller());
@@ -606,6 +615,19 @@ public final class RaftNode {
         return Behaviors.same();
       }
       return step(new Input.Read(new ClientCaller(r.replyTo(), r.key(), System.nanoTime())));
+    }
+    if (request instanceof ClientProtocol.Scan sc) {
+      Optional<Result> refused = Limits.checkScan(sc.prefix(), sc.after(), sc.limit());
+      if (refused.isPresent()) {
+        sc.replyTo().tell(ScanReply.failed(refused.get()));
+        return Behaviors.same();
+      }
+      if (sc.consistency() == ClientProtocol.Consistency.STALE) {
+        stateMachine.tell(new StateMachineActor.ScanKeys(sc, 0));
+        return Behaviors.same();
+      }
+      // §6.4: the same ReadIndex round as a linearizable read
+      return step(new Input.Read(new ScanCaller(sc, System.nanoTime())));
     }
     onStatus(s, (ClientProtocol.GetStatus) request);
     return Behaviors.same();

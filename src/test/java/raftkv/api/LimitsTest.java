@@ -141,4 +141,34 @@ class LimitsTest {
     assertThat(Limits.quote("x".repeat(39) + "😀", 40))
         .isEqualTo("\"" + "x".repeat(39) + "\"...");
   }
+
+  @Test
+  void aScanTakesAnyPrefixUpToAKeysLengthAndALimitUpToTheMax() {
+    assertThat(Limits.checkScan(null, null, 0)).isEmpty();
+    assertThat(Limits.checkScan("", null, 1)).isEmpty();
+    assertThat(Limits.checkScan("p".repeat(1024), null, Limits.MAX_SCAN_LIMIT)).isEmpty();
+    assertRefused(
+        Limits.checkScan("p".repeat(1025), null, 0),
+        ErrorCode.TOO_LARGE,
+        "prefix is 1025 bytes; the limit is 1024 (1 KiB)");
+    assertThat(Limits.checkScan("\uD800", null, 0).get().error()).isEqualTo(ErrorCode.INVALID_REQUEST);
+    assertThat(Limits.checkScan("p", null, -1).get().error()).isEqualTo(ErrorCode.INVALID_REQUEST);
+    assertThat(Limits.checkScan("p", null, Limits.MAX_SCAN_LIMIT + 1).get().error())
+        .isEqualTo(ErrorCode.INVALID_REQUEST);
+  }
+
+  @Test
+  void aContinuationNamesTheKeyItWasMadeFromAndNothingElseReadsAsOne() {
+    for (String key : new String[] {"k", "a/b c", "\u00fc\uD83D\uDE00", "\u0000", "k".repeat(1024)}) {
+      String token = ClientProtocol.Continuation.after(key);
+      assertThat(token).matches("[A-Za-z0-9_-]+");
+      assertThat(ClientProtocol.Continuation.key(token)).contains(key);
+      assertThat(Limits.checkScan("", token, 0)).isEmpty();
+    }
+    // Not base64url, empty, not UTF-8 (0xFF), longer than a key.
+    for (String bad : new String[] {"***", "a+b/", "", "_w", ClientProtocol.Continuation.after("k".repeat(1025))}) {
+      assertThat(ClientProtocol.Continuation.key(bad)).as(bad).isEmpty();
+      assertThat(Limits.checkScan("", bad, 0).get().error()).as(bad).isEqualTo(ErrorCode.INVALID_REQUEST);
+    }
+  }
 }

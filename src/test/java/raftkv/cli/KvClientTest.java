@@ -13,11 +13,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -69,6 +74,40 @@ class KvClientTest {
       String call = "read " + key + " " + consistency;
       calls.add(call);
       return answer.apply(call);
+    }
+
+    /** What a scan sees, in the store's byte order, served in pages of {@code pageSize} at most. */
+    final TreeMap<String, String> keys = new TreeMap<>(KvClientTest::byteOrder);
+    int pageSize = 2;
+    /** Answers the scan call numbered n (from 0) instead of the keys, when it returns non-null. */
+    Function<Integer, ScanReply> scanOverride = n -> null;
+    int scans;
+
+    @Override
+    public ScanReply scan(
+        String prefix, String after, int limit, boolean keysOnly, Consistency consistency) {
+      calls.add("scan " + prefix + " " + (after == null ? null : Continuation.key(after).orElseThrow())
+          + " " + limit + " " + keysOnly + " " + consistency);
+      ScanReply override = scanOverride.apply(scans++);
+      if (override != null) {
+        return override;
+      }
+      int page = limit == 0 ? pageSize : Math.min(limit, pageSize);
+      List<ScanEntry> entries = new ArrayList<>();
+      boolean more = false;
+      var from = after == null ? keys : keys.tailMap(Continuation.key(after).orElseThrow(), false);
+      for (Map.Entry<String, String> e : from.entrySet()) {
+        if (!e.getKey().startsWith(prefix)) {
+          continue;
+        }
+        if (entries.size() == page) {
+          more = true;
+          break;
+        }
+        entries.add(new ScanEntry(e.getKey(), keysOnly ? null : e.getValue()));
+      }
+      return ScanReply.page(
+          entries, more ? Continuation.after(entries.get(entries.size() - 1).key()) : null);
     }
 
     @Override
@@ -643,5 +682,140 @@ class KvClientTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> KvClient.parseDuration("-1s"))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Scans
+
+  static int byteOrder(String a, String b) {
+    return Arrays.compareUnsigned(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Five keys under "a/", others around them; pages of two, so a scan of "a/" takes three. */
+  private static FakeCluster scanCluster() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    for (String k : List.of("a", "a/1", "a/2", "a/3", "a/4", "a/5", "b", "b/1", "`")) {
+      fake.keys.put(k, "v " + k);
+    }
+    return fake;
+  }
+
+  @Test
+  void aScanFollowsTheContinuationsAndPrintsEveryMatchingKeyAndValue() {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "scan", "a/");
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.lines()).containsExactly("a/1 v a/1", "a/2 v a/2", "a/3 v a/3", "a/4 v a/4", "a/5 v a/5");
+    assertThat(fake.calls)
+        .containsExactly(
+            "scan a/ null 0 false LINEARIZABLE",
+            "scan a/ a/2 0 false LINEARIZABLE",
+            "scan a/ a/4 0 false LINEARIZABLE");
+  }
+
+  @Test
+  void aScanWithoutAPrefixPrintsEveryKeyInByteOrder() {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "scan", "--keys-only");
+    assertThat(r.code()).isZero();
+    assertThat(r.lines()).containsExactly("`", "a", "a/1", "a/2", "a/3", "a/4", "a/5", "b", "b/1");
+  }
+
+  @Test
+  void keysOnlyPrintsOneKeyALineAndStaleAsksForAStaleScan() {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "scan", "a/", "--keys-only", "--stale");
+    assertThat(r.lines()).containsExactly("a/1", "a/2", "a/3", "a/4", "a/5");
+    assertThat(fake.calls).allSatisfy(c -> assertThat(c).endsWith(" true STALE"));
+  }
+
+  @Test
+  void theLimitStopsAfterNKeysAcrossPages() {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "scan", "a/", "--limit", "3", "--keys-only");
+    assertThat(r.code()).isZero();
+    assertThat(r.lines()).containsExactly("a/1", "a/2", "a/3");
+    // Each page asks for what is still missing.
+    assertThat(fake.calls).containsExactly("scan a/ null 3 true LINEARIZABLE", "scan a/ a/2 1 true LINEARIZABLE");
+    assertThat(run(scanCluster(), "scan", "a/", "--limit", "10000").lines()).hasSize(5);
+  }
+
+  @Test
+  void jsonPrintsOnePageALineWithTheContinuation() throws Exception {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "--json", "scan", "a/");
+    assertThat(r.code()).isZero();
+    assertThat(r.lines()).hasSize(3);
+    List<JsonNode> pages = new ArrayList<>();
+    for (String line : r.lines()) {
+      pages.add(JSON.readTree(line));
+    }
+    assertThat(pages.get(0).get("ok").asBoolean()).isTrue();
+    assertThat(pages.get(0).get("entries").toString())
+        .isEqualTo("[{\"key\":\"a/1\",\"value\":\"v a/1\"},{\"key\":\"a/2\",\"value\":\"v a/2\"}]");
+    assertThat(pages.get(0).get("continuation").asText()).isEqualTo(Continuation.after("a/2"));
+    assertThat(pages.get(2).get("entries")).hasSize(1);
+    assertThat(pages.get(2).get("continuation").isNull()).isTrue();
+
+    // A page cut by --limit names where the rest starts, and --after resumes there.
+    Run cut = run(scanCluster(), "--json", "scan", "a/", "--limit", "1", "--keys-only");
+    JsonNode only = JSON.readTree(cut.lines().get(0));
+    assertThat(cut.lines()).hasSize(1);
+    assertThat(only.get("entries").toString()).isEqualTo("[{\"key\":\"a/1\"}]");
+    Run rest = run(scanCluster(), "scan", "a/", "--keys-only", "--after", only.get("continuation").asText());
+    assertThat(rest.lines()).containsExactly("a/2", "a/3", "a/4", "a/5");
+  }
+
+  @Test
+  void aBadLimitIsAUsageErrorAndNothingIsAsked() {
+    for (String limit : List.of("0", "-1", "10001", "many")) {
+      FakeCluster fake = scanCluster();
+      Run r = run(fake, "scan", "a/", "--limit", limit);
+      assertThat(r.code()).as(limit).isEqualTo(2);
+      assertThat(r.err().lines().findFirst().orElseThrow()).as(limit).startsWith("error: ").contains("--limit");
+      assertThat(r.out()).isEmpty();
+      assertThat(fake.calls).isEmpty();
+    }
+  }
+
+  @Test
+  void aMalformedContinuationIsOneErrorLine() throws Exception {
+    FakeCluster fake = scanCluster();
+    Run r = run(fake, "scan", "a/", "--after", "not base64!");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().lines().toList())
+        .singleElement()
+        .asString()
+        .startsWith("error: invalid_request: continuation \"not base64!\" is malformed");
+    assertThat(r.out()).isEmpty();
+    Run json = run(fake, "--json", "scan", "--after", "%%");
+    assertThat(json.code()).isEqualTo(1);
+    assertThat(json(json.lines().get(0))).containsEntry("ok", false).containsEntry("error", "invalid_request");
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aPageThatFailsMidScanEndsItWithTheErrorAfterWhatWasPrinted() {
+    FakeCluster fake = scanCluster();
+    fake.scanOverride =
+        n -> n == 1 ? ScanReply.failed(Result.error(ErrorCode.TIMEOUT, "no definitive answer within 2 s")) : null;
+    Run r = run(fake, "scan", "a/", "--keys-only");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.lines()).containsExactly("a/1", "a/2");
+    assertThat(r.err().lines().toList()).containsExactly("error: timeout: no definitive answer within 2 s");
+  }
+
+  @Test
+  void aShellScansToo() {
+    FakeCluster fake = scanCluster();
+    Run r = shell(fake, "scan a/ --keys-only --limit 3\nscan nothing\nget a\n", "shell");
+    assertThat(r.code()).isZero();
+    assertThat(r.lines()).containsExactly("a/1", "a/2", "a/3", "(no keys)", "(nil)");
+    Run json = shell(scanCluster(), "scan a/ --limit 9\n", "--json", "shell");
+    assertThat(json.lines()).hasSize(3).allSatisfy(l -> assertThat(l).startsWith("{\"ok\":true,\"entries\":["));
+    assertThat(KvClient.shellLine("scan a/ --limit 0", new Output(false), ClientSession.chosenByCluster(), fake))
+        .isEqualTo("error: usage: scan: --limit must be from 1 to 10000; it is 0");
   }
 }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Adapter;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,9 +17,13 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
+import raftkv.api.Limits;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -290,6 +296,93 @@ class ClientActorClusterTest {
       c.tell(new ClientActor.Read("ctr", Consistency.LINEARIZABLE, probe.ref()));
       assertThat(probe.receiveMessage(WAIT).value()).isEqualTo("1");
     }
+  }
+
+  private static ScanReply scan(
+      ActorRef<ClientActor.Command> via, String prefix, String after, int limit, Consistency c) {
+    TestProbe<ScanReply> probe = kit.createTestProbe();
+    via.tell(new ClientActor.Scan(prefix, after, limit, false, c, probe.ref()));
+    return probe.receiveMessage(WAIT);
+  }
+
+  /** Every page of a scan through {@code via}, following the continuations. */
+  private static List<ScanEntry> scanAll(ActorRef<ClientActor.Command> via, String prefix, int limit, Consistency c) {
+    List<ScanEntry> all = new ArrayList<>();
+    String after = null;
+    for (int pages = 0; pages < 100; pages++) {
+      ScanReply page = scan(via, prefix, after, limit, c);
+      assertThat(page.result().ok()).as("%s", page).isTrue();
+      assertThat(page.entries().size()).isLessThanOrEqualTo(limit);
+      all.addAll(page.entries());
+      after = page.continuation();
+      if (after == null) {
+        return all;
+      }
+    }
+    throw new AssertionError("a scan of " + prefix + " did not end in 100 pages");
+  }
+
+  @Test
+  @Order(20)
+  void aLinearizableScanThroughAFollowerSeesTheWriteTheLeaderJustAcknowledged() {
+    ActorRef<ClientActor.Command> followerOnly = clientOf(List.of(aFollower()), TIMEOUT);
+    List<ScanEntry> written = new ArrayList<>();
+    // The follower hears of each commit only with the leader's next AppendEntries: a scan served
+    // from its state at once would miss some of these writes.
+    for (int i = 0; i < 12; i++) {
+      String key = String.format("scan/%02d", i);
+      Result put = write("scanner", i + 1, new Op.Put(key, "v" + i));
+      assertThat(put.ok()).as("%s", put).isTrue();
+      written.add(new ScanEntry(key, "v" + i));
+      assertThat(scanAll(followerOnly, "scan/", 5, Consistency.LINEARIZABLE))
+          .as("after writing %s", key)
+          .isEqualTo(written);
+    }
+    // A prefix of one key, and one that matches none.
+    assertThat(scanAll(followerOnly, "scan/1", 5, Consistency.LINEARIZABLE)).isEqualTo(written.subList(10, 12));
+    assertThat(scanAll(followerOnly, "scan/x", 5, Consistency.LINEARIZABLE)).isEmpty();
+    // Pages of 5 over 12 keys: the second page resumes strictly after the first's last key.
+    ScanReply first = scan(followerOnly, "scan/", null, 5, Consistency.LINEARIZABLE);
+    assertThat(first.entries()).isEqualTo(written.subList(0, 5));
+    assertThat(scan(followerOnly, "scan/", first.continuation(), 5, Consistency.LINEARIZABLE).entries())
+        .isEqualTo(written.subList(5, 10));
+  }
+
+  @Test
+  @Order(21)
+  void aStaleScanIsServedByAFollowerFromItsOwnState() {
+    assertThat(write("stale-scan", 1, new Op.Put("stale-scan/k", "1")).ok()).isTrue();
+    ActorRef<ClientActor.Command> followerOnly = clientOf(List.of(aFollower()), TIMEOUT);
+    TestProbe<ScanReply> probe = kit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(5),
+        () -> {
+          followerOnly.tell(
+              new ClientActor.Scan("stale-scan/", null, 0, true, Consistency.STALE, probe.ref()));
+          ScanReply page = probe.receiveMessage(WAIT);
+          assertThat(page.entries()).containsExactly(new ScanEntry("stale-scan/k", null));
+          assertThat(page.continuation()).isNull();
+          return null;
+        });
+  }
+
+  @Test
+  @Order(22)
+  void aNodeRefusesAMalformedScanItself() {
+    // Straight to a node, past the client's own checks.
+    TestProbe<ScanReply> probe = kit.createTestProbe();
+    NodeAddress.select(Adapter.toClassic(kit.system()), aFollower())
+        .tell(
+            new ClientProtocol.Scan("p", "***", 10, false, Consistency.LINEARIZABLE, probe.ref()),
+            akka.actor.ActorRef.noSender());
+    ScanReply bad = probe.receiveMessage(WAIT);
+    assertThat(bad.result().error()).isEqualTo(ErrorCode.INVALID_REQUEST);
+    assertThat(bad.result().message()).contains("continuation");
+    NodeAddress.select(Adapter.toClassic(kit.system()), aFollower())
+        .tell(
+            new ClientProtocol.Scan("p", null, Limits.MAX_SCAN_LIMIT + 1, false, Consistency.STALE, probe.ref()),
+            akka.actor.ActorRef.noSender());
+    assertThat(probe.receiveMessage(WAIT).result().error()).isEqualTo(ErrorCode.INVALID_REQUEST);
   }
 
   @Test

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -271,8 +273,84 @@ class HttpApiClusterTest {
     assertThat(followerLag == null ? java.util.List.of() : followerLag.samples()).isEmpty();
   }
 
+  /** Every page of {@code GET /v1/kv?QUERY} at {@code node}, following the continuations. */
+  static List<JsonNode> pages(int node, String query) {
+    List<JsonNode> pages = new ArrayList<>();
+    String after = null;
+    do {
+      String path = "/v1/kv?" + query + (after == null ? "" : "&after=" + after);
+      Answer a = HttpCalls.get(cluster.httpPort(node), path);
+      assertThat(a.status()).as(a.toString()).isEqualTo(200);
+      assertThat(a.json().get("ok").asBoolean()).isTrue();
+      pages.add(a.json());
+      after = a.json().get("continuation").isNull() ? null : a.json().get("continuation").asText();
+    } while (after != null && pages.size() < 100);
+    return pages;
+  }
+
+  static List<String> keys(List<JsonNode> pages) {
+    List<String> keys = new ArrayList<>();
+    for (JsonNode p : pages) {
+      p.get("entries").forEach(e -> keys.add(e.get("key").asText()));
+    }
+    return keys;
+  }
+
   @Test
   @Order(8)
+  void aScanPagesThroughThePrefixAndSeesTheWritesJustAcknowledged() {
+    int f = follower();
+    List<String> written = new ArrayList<>();
+    for (String k : List.of("hs%2F1", "hs%2F2", "hs%2F3", "hs%2F4", "hs%2F5", "hs0", "ht")) {
+      assertThat(put(leader(), k, "v-" + k, Map.of()).status()).isEqualTo(200);
+      if (k.startsWith("hs%2F")) {
+        written.add(k.replace("%2F", "/"));
+      }
+      // Linearizable through a follower: each write the leader acknowledged is there at once.
+      List<JsonNode> pages = pages(f, "prefix=hs%2F&limit=2");
+      assertThat(keys(pages)).as("after %s", k).isEqualTo(written);
+      assertThat(pages).allSatisfy(p -> assertThat(p.get("entries").size()).isLessThanOrEqualTo(2));
+    }
+    List<JsonNode> pages = pages(f, "prefix=hs%2F&limit=2");
+    assertThat(pages).hasSize(3);
+    assertThat(pages.get(0).toString())
+        .isEqualTo("{\"ok\":true,\"entries\":[{\"key\":\"hs/1\",\"value\":\"v-hs%2F1\"},"
+            + "{\"key\":\"hs/2\",\"value\":\"v-hs%2F2\"}],\"continuation\":\""
+            + pages.get(0).get("continuation").asText() + "\"}");
+    assertThat(pages.get(2).get("continuation").isNull()).isTrue();
+    // A prefix matches only keys that start with it: "hs" takes hs0, not ht.
+    assertThat(keys(pages(f, "prefix=hs"))).containsExactly("hs/1", "hs/2", "hs/3", "hs/4", "hs/5", "hs0");
+    assertThat(keys(pages(f, "prefix=nothing-here"))).isEmpty();
+    // Keys only: no value fields.
+    JsonNode keysOnly = pages(f, "prefix=hs%2F&keys_only=true").get(0);
+    assertThat(keysOnly.get("entries").get(0).toString()).isEqualTo("{\"key\":\"hs/1\"}");
+    // No prefix: every key, in byte order, the ones written here among them.
+    List<String> all = keys(pages(f, ""));
+    assertThat(all).containsSubsequence("hs/1", "hs/5", "hs0", "ht");
+    assertThat(all).isSortedAccordingTo(
+        (a, b) -> java.util.Arrays.compareUnsigned(
+            a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8)));
+
+    // Stale: from the follower's own state, which catches up with the next heartbeat.
+    assertThat(put(leader(), "hs%2F6", "v", Map.of()).status()).isEqualTo(200);
+    NodeProcesses.await("a stale scan that shows hs/6", Duration.ofSeconds(5), () -> {
+      Answer stale = HttpCalls.get(cluster.httpPort(f), "/v1/kv?prefix=hs%2F&stale=true&keys_only");
+      return keys(List.of(stale.json())).contains("hs/6") ? Optional.of(true) : Optional.empty();
+    });
+
+    // Bad input: one JSON error each, nothing scanned.
+    int n = f;
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?limit=0"), 400, "invalid_request");
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?limit=10001"), 400, "invalid_request");
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?limit=ten"), 400, "invalid_request");
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?after=***"), 400, "invalid_request");
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?keys_only=maybe"), 400, "invalid_request");
+    expect(HttpCalls.get(cluster.httpPort(n), "/v1/kv?prefix=" + "k".repeat(1025)), 413, "too_large");
+    expect(post(n, "/v1/kv", null, Map.of()), 405, "invalid_request");
+  }
+
+  @Test
+  @Order(9)
   void healthAndReadinessWithALeader() {
     for (int i = 0; i < cluster.size(); i++) {
       Answer h = HttpCalls.get(cluster.httpPort(i), "/health");
@@ -283,7 +361,7 @@ class HttpApiClusterTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void healthIs503WhileAFollowerIsCutOffFromTheLeader() {
     int l = leader();
     int f = follower();
@@ -305,7 +383,7 @@ class HttpApiClusterTest {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void withoutALeaderWritesTimeOutAndReadsAreUnavailable() {
     String id = register(leader());
     for (int i = 0; i < cluster.size(); i++) {

@@ -11,15 +11,24 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import raftkv.api.ClientProtocol;
+import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
+import raftkv.api.Op;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
+import raftkv.storage.EntryType;
 import raftkv.storage.LogEntry;
 import raftkv.testkit.TestClock;
 import raftkv.testkit.TestConfig;
 
-/** The node's state machine child: reads that wait for entries to be applied are bounded. */
+/**
+ * The node's state machine child: reads and scans that wait for entries to be applied are answered
+ * once they are, and bounded.
+ */
 class StateMachineActorTest {
   static final ActorTestKit kit = ActorTestKit.create(TestConfig.manualTime());
   static final ManualTime time = ManualTime.get(kit.system());
@@ -79,6 +88,67 @@ class StateMachineActorTest {
     assertThat(node.receiveMessage().index()).isEqualTo(6);
     assertThat(waiting.receiveMessage().result().ok()).isTrue();
     assertThat(waiting.receiveMessage().result().ok()).isTrue();
+    kit.stop(sm);
+  }
+
+  private static LogEntry command(long index, KvCommand c) {
+    return new LogEntry(index, 1, EntryType.COMMAND, CommandCodec.encode(c));
+  }
+
+  private static ClientProtocol.Scan scan(String prefix, ActorRef<ScanReply> replyTo) {
+    return new ClientProtocol.Scan(prefix, null, 0, false, Consistency.LINEARIZABLE, replyTo);
+  }
+
+  @Test
+  void aScanWaitsForItsReadIndexAndThenSeesEveryWriteUpToIt() {
+    TestClock clock = TestClock.manual(1_000_000);
+    ActorRef<StateMachineActor.Command> sm = kit.spawn(StateMachineActor.create(RaftSettings.defaults(), clock));
+    TestProbe<ScanReply> client = kit.createTestProbe(ScanReply.class);
+    TestProbe<StateMachineActor.Applied> node = kit.createTestProbe(StateMachineActor.Applied.class);
+    // Read index 4: the registration and three puts, the last of them in a later batch.
+    sm.tell(new StateMachineActor.ScanKeys(scan("k/", client.ref()), 4));
+    sm.tell(new StateMachineActor.Apply(List.of(
+        command(1, KvCommand.register("c", 0)),
+        command(2, new KvCommand("c", 1, 0, new Op.Put("k/1", "a"))),
+        command(3, new KvCommand("c", 2, 0, new Op.Put("k/2", "b")))), node.ref()));
+    assertThat(node.receiveMessage().index()).isEqualTo(3);
+    client.expectNoMessage(Duration.ofMillis(50));
+    sm.tell(new StateMachineActor.Apply(List.of(
+        command(4, new KvCommand("c", 3, 0, new Op.Put("k/3", "c")))), node.ref()));
+    ScanReply page = client.receiveMessage();
+    assertThat(page.result().ok()).isTrue();
+    assertThat(page.entries()).containsExactly(
+        new ScanEntry("k/1", "a"), new ScanEntry("k/2", "b"), new ScanEntry("k/3", "c"));
+    assertThat(page.continuation()).isNull();
+    // At index 0 (a stale scan): at once, from what is applied.
+    sm.tell(new StateMachineActor.ScanKeys(
+        new ClientProtocol.Scan("k/", null, 2, true, Consistency.STALE, client.ref()), 0));
+    ScanReply stale = client.receiveMessage();
+    assertThat(stale.entries()).containsExactly(new ScanEntry("k/1", null), new ScanEntry("k/2", null));
+    assertThat(stale.continuation()).isEqualTo(Continuation.after("k/2"));
+    kit.stop(sm);
+  }
+
+  @Test
+  void aScanThatCanNeverBeServedIsDroppedAtItsDeadlineAndCountsAmongTheWaitingReads() {
+    TestClock clock = TestClock.manual(1_000_000);
+    RaftSettings s = RaftSettings.defaults().withPendingReads(2, Duration.ofSeconds(10));
+    ActorRef<StateMachineActor.Command> sm = kit.spawn(StateMachineActor.create(s, clock));
+    TestProbe<ScanReply> scans = kit.createTestProbe(ScanReply.class);
+    TestProbe<Reply> reads = kit.createTestProbe(Reply.class);
+    sm.tell(new StateMachineActor.ScanKeys(scan("k", scans.ref()), 50));
+    sm.tell(new StateMachineActor.Read("k", 50, reads.ref()));
+    sm.tell(new StateMachineActor.ScanKeys(scan("k", scans.ref()), 50));
+    ScanReply refused = scans.receiveMessage();
+    assertThat(refused.result().error()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(refused.result().message()).contains("too many reads wait");
+    barrier(sm);
+    pass(clock, Duration.ofSeconds(11));
+    ScanReply dropped = scans.receiveMessage();
+    assertThat(dropped.result().error()).isEqualTo(ErrorCode.UNAVAILABLE);
+    assertThat(dropped.result().message()).contains("read index 50");
+    assertThat(dropped.entries()).isEmpty();
+    assertThat(reads.receiveMessage().result().error()).isEqualTo(ErrorCode.UNAVAILABLE);
     kit.stop(sm);
   }
 }

@@ -26,9 +26,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.PeerStatus;
 import raftkv.api.ClientProtocol.Reply;
+import raftkv.api.ClientProtocol.ScanEntry;
+import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -72,6 +75,7 @@ class WireFormatTest {
   static Stream<Arguments> messages() {
     ActorRef<Reply> replyTo = kit.<Reply>createTestProbe().ref();
     ActorRef<NodeStatus> statusTo = kit.<NodeStatus>createTestProbe().ref();
+    ActorRef<ScanReply> scanTo = kit.<ScanReply>createTestProbe().ref();
     byte[] binary = new byte[256];
     for (int i = 0; i < binary.length; i++) {
       binary[i] = (byte) i; // every byte value, NUL and invalid UTF-8 included
@@ -115,6 +119,8 @@ class WireFormatTest {
         new ClientProtocol.Write("c", 7, new Op.Incr("counter", Long.MIN_VALUE), replyTo),
         new ClientProtocol.Read("key", Consistency.LINEARIZABLE, replyTo),
         new ClientProtocol.Read("key", Consistency.STALE, replyTo),
+        new ClientProtocol.Scan("pre/ü", Continuation.after("pre/ü1"), 10, false, Consistency.LINEARIZABLE, scanTo),
+        new ClientProtocol.Scan("", null, 0, true, Consistency.STALE, scanTo),
         new ClientProtocol.GetStatus(statusTo),
         // Replies
         Reply.of(Result.value("v", 12)),
@@ -127,6 +133,12 @@ class WireFormatTest {
         Reply.notLeader("node n1 is not the leader and knows none", null, null),
         new NodeStatus(1, N1, "leader", 4, 1, N1, 8, 8, 8, 4, 0L, List.of(caughtUp, neverHeard), 5, 6, 120, 4096),
         new NodeStatus(2, N2, "follower", 4, null, null, 0, 0, 0, 0, null, List.of(), 0, 1, 0, 0),
+        ScanReply.page(
+            List.of(new ScanEntry("k\u0000ü", "välue"), new ScanEntry("k2", ""), new ScanEntry("k3", null)),
+            Continuation.after("k3")),
+        ScanReply.page(List.of(), null),
+        ScanReply.notLeader("node n1 is not the leader; the leader is n2", 2, N2),
+        new ScanEntry("k", "v"),
         caughtUp,
         neverHeard)
         .map(m -> Arguments.of(m.getClass().getSimpleName(), m));
@@ -161,7 +173,7 @@ class WireFormatTest {
             Rpc.PeerMessage.class.getPermittedSubclasses(),
             ClientProtocol.Request.class.getPermittedSubclasses(),
             Op.class.getPermittedSubclasses(),
-            new Class<?>[] {Reply.class, NodeStatus.class, PeerStatus.class})
+            new Class<?>[] {Reply.class, ScanReply.class, ScanEntry.class, NodeStatus.class, PeerStatus.class})
         .flatMap(Arrays::stream)
         .forEach(c -> assertThat(covered).as("cases").contains(c));
   }
