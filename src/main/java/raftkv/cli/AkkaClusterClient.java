@@ -2,6 +2,7 @@ package raftkv.cli;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,6 +26,7 @@ import raftkv.client.ClientActor;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientConfig;
 import raftkv.common.Endpoint;
+import raftkv.common.TlsSettings;
 
 /**
  * A {@link ClusterClient} backed by an ActorSystem whose guardian is a {@link ClientActor}. The
@@ -41,6 +43,7 @@ final class AkkaClusterClient implements ClusterClient {
 
   private final List<Endpoint> nodes;
   private final Duration timeout;
+  private final Config tls;
   private ActorSystem<ClientActor.Command> system;
 
   /**
@@ -62,9 +65,11 @@ final class AkkaClusterClient implements ClusterClient {
     warmUp = t;
   }
 
-  AkkaClusterClient(List<Endpoint> nodes, Duration timeout) {
+  /** {@code tls}: {@link TlsSettings#forDir} for {@code --tls-dir}, or empty. */
+  AkkaClusterClient(List<Endpoint> nodes, Duration timeout, Config tls) {
     this.nodes = List.copyOf(nodes);
     this.timeout = timeout;
+    this.tls = tls;
   }
 
 
@@ -156,7 +161,7 @@ final class AkkaClusterClient implements ClusterClient {
           ActorSystem.create(
               ClientActor.create(nodes, timeout),
               NodeAddress.SYSTEM_NAME,
-              ClientConfig.forHost(localHostname(nodes)));
+              ClientConfig.forHost(localHostname(nodes), tls));
     }
     return system;
   }
