@@ -11,11 +11,13 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ErrorCode;
@@ -38,12 +40,16 @@ final class AkkaClusterClient implements ClusterClient {
   /** On top of the client's own timeout, in case the actor itself fails to answer. */
   private static final Duration ASK_SLACK = Duration.ofSeconds(10);
 
+  /** How long the TLS probe of one node may take, after a request got no answer. */
+  private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+
   /** Loads logging and the configuration while the command line is parsed; see warmUp(). */
   private static volatile Thread warmUp;
 
   private final List<Endpoint> nodes;
   private final Duration timeout;
   private final Config tls;
+  private Config config;
   private ActorSystem<ClientActor.Command> system;
 
   /**
@@ -99,18 +105,18 @@ final class AkkaClusterClient implements ClusterClient {
 
   @Override
   public Result register(String clientId) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Register(clientId, replyTo),
         () ->
             Result.error(
                 ErrorCode.TIMEOUT,
                 "outcome unknown: the client got no answer; the session may or may not have been"
-                    + " registered"));
+                    + " registered")));
   }
 
   @Override
   public Result write(String clientId, long seq, Op op) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Write(clientId, seq, op, replyTo),
         () ->
             Result.error(
@@ -119,14 +125,51 @@ final class AkkaClusterClient implements ClusterClient {
                     + " applied; retry with --client-id "
                     + clientId
                     + " --seq "
-                    + seq));
+                    + seq)));
   }
 
   @Override
   public Result read(String key, Consistency consistency) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Read(key, consistency, replyTo),
-        () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer"));
+        () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer")));
+  }
+
+  /**
+   * A request that got no answer (a timeout, no node reachable), said more clearly when TLS is
+   * why: every node refused the handshake, so none received the request.
+   */
+  private Result diagnosed(Result r) {
+    if (r.ok() || (r.error() != ErrorCode.TIMEOUT && r.error() != ErrorCode.UNAVAILABLE)) {
+      return r;
+    }
+    return tlsFailure()
+        .map(why -> Result.error(ErrorCode.UNAVAILABLE, "TLS: " + why + "; nothing was sent"))
+        .orElse(r);
+  }
+
+  private Optional<String> tlsFailure() {
+    Optional<TlsSettings> settings = TlsSettings.fromConfig(config, System.getenv());
+    if (settings.isEmpty()) {
+      for (Endpoint node : nodes) {
+        if (!TlsProbe.speaksTls(node, PROBE_TIMEOUT)) {
+          return Optional.empty();
+        }
+      }
+      return !nodes.isEmpty()
+          ? Optional.of("the nodes require TLS and this client has none: give --tls-dir DIR (or set RAFTKV_TLS_DIR)")
+          : Optional.empty();
+    }
+    SSLContext context = settings.get().sslContext();
+    String first = null;
+    for (Endpoint node : nodes) {
+      TlsProbe.Probe p = TlsProbe.probe(context, node, PROBE_TIMEOUT);
+      if (p.reached() && p.refusal().isEmpty()) {
+        return Optional.empty(); // this one accepts us: not a TLS problem
+      }
+      first = first == null ? p.refusal().orElse(null) : first;
+    }
+    return Optional.ofNullable(first); // every node that answered refused
   }
 
   @Override
@@ -157,11 +200,8 @@ final class AkkaClusterClient implements ClusterClient {
   private ActorSystem<ClientActor.Command> system() {
     if (system == null) {
       awaitWarmUp();
-      system =
-          ActorSystem.create(
-              ClientActor.create(nodes, timeout),
-              NodeAddress.SYSTEM_NAME,
-              ClientConfig.forHost(localHostname(nodes), tls));
+      config = ClientConfig.forHost(localHostname(nodes), tls);
+      system = ActorSystem.create(ClientActor.create(nodes, timeout), NodeAddress.SYSTEM_NAME, config);
     }
     return system;
   }
