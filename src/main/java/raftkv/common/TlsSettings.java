@@ -119,6 +119,9 @@ public record TlsSettings(Path keyStore, Path trustStore, String password, boole
   }
 
   private static String readPassword(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("TLS password file " + file + " does not exist");
+    }
     try {
       List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
       if (lines.isEmpty() || lines.get(0).isEmpty()) {
@@ -126,7 +129,7 @@ public record TlsSettings(Path keyStore, Path trustStore, String password, boole
       }
       return lines.get(0);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read the TLS password file " + file + " (" + e + ")");
+      throw new IllegalArgumentException("cannot read the TLS password file " + file + ": " + e.getMessage());
     }
   }
 
