@@ -10,10 +10,20 @@
 # Stop the cluster with scripts/stop-cluster.sh.
 #
 # Environment: RAFTKV_BASE_PORT (default 9000: node N on 9000+N), RAFTKV_STATE (where data/, logs/
-# and run/ go; default the repository root).
+# and run/ go; default the repository root), RAFTKV_TLS_DIR (TLS on: a directory made by
+# scripts/dev-certs.sh; nodes and this script's kv_client read it, see README "TLS").
+# A node started with RAFTKV_TLS_DIR serves HTTPS, not HTTP.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
+http="HTTP"
+if [[ -n "${RAFTKV_TLS_DIR:-}" ]]; then
+  [[ -d "$RAFTKV_TLS_DIR" ]] || raftkv_die "RAFTKV_TLS_DIR=$RAFTKV_TLS_DIR is not a directory (make one with scripts/dev-certs.sh DIR)"
+  RAFTKV_TLS_DIR="$(cd "$RAFTKV_TLS_DIR" && pwd)" # absolute: the nodes run from $RAFTKV_STATE
+  export RAFTKV_TLS_DIR
+  http="HTTPS"
+  echo "TLS on: certificates from $RAFTKV_TLS_DIR"
+fi
 cd "$RAFTKV_STATE"
 mkdir -p data logs run
 kv_client="$RAFTKV_ROOT/scripts/kv_client"
@@ -30,7 +40,7 @@ for ((i = 1; i <= RAFTKV_NODES; i++)); do
   nohup "$RAFTKV_ROOT/scripts/kvstore" --id "$i" --port "$port" --peers "$(raftkv_peers "$i")" \
     --data-dir "data/node-$i" >>"logs/node-$i.log" 2>&1 </dev/null &
   echo $! >"$(raftkv_pid_file "$i")"
-  echo "started node $i on 127.0.0.1:$port, HTTP on 127.0.0.1:$((port + 1000)) (pid $!, log logs/node-$i.log)"
+  echo "started node $i on 127.0.0.1:$port, $http on 127.0.0.1:$((port + 1000)) (pid $!, log logs/node-$i.log)"
 done
 
 echo "waiting for a leader..."
