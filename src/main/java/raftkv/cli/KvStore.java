@@ -119,10 +119,10 @@ public final class KvStore {
       names = "--tls-dir",
       paramLabel = "DIR",
       defaultValue = "${env:RAFTKV_TLS_DIR}",
-      description = {
-        "TLS for peers and HTTPS, with DIR/node-ID.p12, DIR/truststore.p12 and DIR/password",
-        "(as scripts/dev-certs.sh DIR makes them; default: $RAFTKV_TLS_DIR, else raftkv.tls)."
-      })
+      description =
+          "TLS for peers and HTTPS, with DIR/node-ID.p12, DIR/truststore.p12 and DIR/password"
+              + " (as scripts/dev-certs.sh DIR makes them). Default: $RAFTKV_TLS_DIR, else the"
+              + " raftkv.tls settings (off).")
   private String tlsDir;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
