@@ -75,6 +75,9 @@ import raftkv.storage.StorageException;
       "The HTTP API (--http-port) serves /v1/kv/KEY, /v1/sessions, /v1/status,",
       "/metrics (Prometheus), /health and /ready; see the README.",
       "",
+      "With --tls-dir (or raftkv.tls) peers talk TLS with mutual authentication",
+      "and the HTTP API is HTTPS with client certificates; see the README's TLS.",
+      "",
       "kvstore check HISTORY checks a history file for linearizability (check --help)."
     })
 public final class KvStore {

@@ -56,7 +56,10 @@ class TlsProcessIT {
   static Path good;
   /** The foreign CA's client certificate, with the cluster's trust store: only the certificate is wrong. */
   static Path foreignClient;
-  /** The foreign CA's node certificate as node-3.p12, with the cluster's trust store. */
+  /**
+   * The foreign CA's certificate as node-3.p12 (dev-certs.sh certificates may serve and connect
+   * alike), with the cluster's trust store.
+   */
   static Path foreignNode;
   static final Process[] nodes = new Process[SIZE + 1];
   /** HTTPS with the cluster's client certificate. */
@@ -68,11 +71,11 @@ class TlsProcessIT {
     basePort = NodeProcesses.freeBasePort(SIZE);
     // Two CAs: keytool is a JVM start per step, so both are made side by side.
     CompletableFuture<Path> foreign =
-        CompletableFuture.supplyAsync(() -> devCerts(dir.resolve("foreign-ca"), 1));
+        CompletableFuture.supplyAsync(() -> devCerts(dir.resolve("foreign-ca"), 0));
     good = devCerts(dir.resolve("cluster-ca"), SIZE);
     Path other = foreign.join();
     foreignClient = mixed("foreign-client", other.resolve("client.p12"), "client.p12");
-    foreignNode = mixed("foreign-node", other.resolve("node-1.p12"), "node-3.p12");
+    foreignNode = mixed("foreign-node", other.resolve("client.p12"), "node-3.p12");
     for (int id = 1; id <= SIZE; id++) {
       start(id, good, "node-" + id);
     }
