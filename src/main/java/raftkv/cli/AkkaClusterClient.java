@@ -148,7 +148,11 @@ final class AkkaClusterClient implements ClusterClient {
         .orElse(r);
   }
 
-  private Optional<String> tlsFailure() {
+  @Override
+  public Optional<String> tlsFailure() {
+    if (config == null) {
+      return Optional.empty(); // nothing was tried
+    }
     Optional<TlsSettings> settings = TlsSettings.fromConfig(config, System.getenv());
     if (settings.isEmpty()) {
       for (Endpoint node : nodes) {

@@ -461,6 +461,9 @@ public final class KvClient {
       if (command instanceof StatusCommand) {
         ClusterStatus status = cluster.status();
         out.println(output.status(status));
+        if (!status.anyReachable()) {
+          cluster.tlsFailure().ifPresent(why -> err.println("error: TLS: " + why));
+        }
         return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
       }
       Printed p = session.perform(command, cluster, output);

@@ -313,6 +313,12 @@ class TlsProcessIT {
     assertThat(foreign.err().lines()).as(foreign.err()).hasSize(1);
     assertThat(foreign.err()).contains("refused this client's certificate").contains("nothing was sent");
 
+    Run status = kvClient(Optional.of(foreignClient), "3s", "status");
+    assertThat(status.code()).as(status.toString()).isEqualTo(3); // no node reachable
+    assertThat(status.out()).contains("unreachable");
+    assertThat(status.err().lines()).as(status.err()).hasSize(1);
+    assertThat(status.err()).startsWith("error: TLS: ").contains("refused this client's certificate");
+
     Run plain = kvClient(Optional.empty(), "3s", "put", "tls:intruder", "plain");
     assertThat(plain.code()).as(plain.toString()).isEqualTo(1);
     assertThat(plain.err().lines()).as(plain.err()).hasSize(1);
