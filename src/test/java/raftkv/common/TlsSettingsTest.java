@@ -133,6 +133,25 @@ class TlsSettingsTest {
   }
 
   @Test
+  void refusesAnExpiredCertificate() throws Exception {
+    Path dir = copyOf("expired", PASSWORD, "truststore.p12");
+    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    Process p =
+        new ProcessBuilder(
+                keytool, "-genkeypair", "-alias", "old", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=old", "-startdate", "-3d", "-validity", "1", "-storetype", "PKCS12",
+                "-keystore", dir.resolve("node-1.p12").toString(), "-storepass", PASSWORD)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThatThrownBy(() -> settings(dir, "node-1.p12").sslContext())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("the certificate in TLS key store " + dir.resolve("node-1.p12") + " is not valid now: ")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+
+  @Test
   void refusesATrustStoreAsTheKeyStore() {
     assertOneLine(
         () -> settings(certs, "truststore.p12").sslContext(),
