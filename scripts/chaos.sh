@@ -23,6 +23,9 @@
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
+# Its clusters and clients run plain TCP: a RAFTKV_TLS_DIR exported for start-cluster.sh would turn
+# TLS on in some of its processes (nodes, kv_client) and not in others.
+unset RAFTKV_TLS_DIR
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//' >&2

@@ -13,6 +13,9 @@
 set -uo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
+# Its clusters and clients run plain TCP: a RAFTKV_TLS_DIR exported for start-cluster.sh would turn
+# TLS on in some of its processes (nodes, kv_client) and not in others.
+unset RAFTKV_TLS_DIR
 tag_name="v0.11-election"
 tag=false
 for arg in "$@"; do

@@ -153,12 +153,14 @@ public final class NodeCluster implements AutoCloseable {
     }
     Files.createDirectories(log(id).getParent());
     Files.createDirectories(pidFile(id).getParent());
-    Process p =
+    ProcessBuilder builder =
         new ProcessBuilder(command(id))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-            .start();
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    // Plain TCP, like the clients that talk to it: an exported RAFTKV_TLS_DIR would turn TLS on.
+    builder.environment().remove("RAFTKV_TLS_DIR");
+    Process p = builder.start();
     processes[id] = p;
     Files.writeString(pidFile(id), p.pid() + "\n");
   }

@@ -2,6 +2,7 @@ package raftkv.cli;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,11 +11,13 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.ScanReply;
@@ -26,6 +29,7 @@ import raftkv.client.ClientActor;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientConfig;
 import raftkv.common.Endpoint;
+import raftkv.common.TlsSettings;
 
 /**
  * A {@link ClusterClient} backed by an ActorSystem whose guardian is a {@link ClientActor}. The
@@ -37,11 +41,16 @@ final class AkkaClusterClient implements ClusterClient {
   /** On top of the client's own timeout, in case the actor itself fails to answer. */
   private static final Duration ASK_SLACK = Duration.ofSeconds(10);
 
+  /** How long the TLS probe of one node may take, after a request got no answer. */
+  private static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+
   /** Loads logging and the configuration while the command line is parsed; see warmUp(). */
   private static volatile Thread warmUp;
 
   private final List<Endpoint> nodes;
   private final Duration timeout;
+  private final Config tls;
+  private Config config;
   private ActorSystem<ClientActor.Command> system;
 
   /**
@@ -63,9 +72,11 @@ final class AkkaClusterClient implements ClusterClient {
     warmUp = t;
   }
 
-  AkkaClusterClient(List<Endpoint> nodes, Duration timeout) {
+  /** {@code tls}: {@link TlsSettings#forDir} for {@code --tls-dir}, or empty. */
+  AkkaClusterClient(List<Endpoint> nodes, Duration timeout, Config tls) {
     this.nodes = List.copyOf(nodes);
     this.timeout = timeout;
+    this.tls = tls;
   }
 
 
@@ -95,18 +106,18 @@ final class AkkaClusterClient implements ClusterClient {
 
   @Override
   public Result register(String clientId) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Register(clientId, replyTo),
         () ->
             Result.error(
                 ErrorCode.TIMEOUT,
                 "outcome unknown: the client got no answer; the session may or may not have been"
-                    + " registered"));
+                    + " registered")));
   }
 
   @Override
   public Result write(String clientId, long seq, Op op) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Write(clientId, seq, op, replyTo),
         () ->
             Result.error(
@@ -115,14 +126,55 @@ final class AkkaClusterClient implements ClusterClient {
                     + " applied; retry with --client-id "
                     + clientId
                     + " --seq "
-                    + seq));
+                    + seq)));
   }
 
   @Override
   public Result read(String key, Consistency consistency) {
-    return ask(
+    return diagnosed(ask(
         replyTo -> new ClientActor.Read(key, consistency, replyTo),
-        () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer"));
+        () -> Result.error(ErrorCode.TIMEOUT, "the client got no answer")));
+  }
+
+  /**
+   * A request that got no answer (a timeout, no node reachable), said more clearly when TLS is
+   * why: every node refused the handshake, so none received the request.
+   */
+  private Result diagnosed(Result r) {
+    if (r.ok() || (r.error() != ErrorCode.TIMEOUT && r.error() != ErrorCode.UNAVAILABLE)) {
+      return r;
+    }
+    return tlsFailure()
+        .map(why -> Result.error(ErrorCode.UNAVAILABLE, "TLS: " + why + "; nothing was sent"))
+        .orElse(r);
+  }
+
+  @Override
+  public Optional<String> tlsFailure() {
+    if (config == null) {
+      return Optional.empty(); // nothing was tried
+    }
+    Optional<TlsSettings> settings = TlsSettings.fromConfig(config, System.getenv());
+    if (settings.isEmpty()) {
+      for (Endpoint node : nodes) {
+        if (!TlsProbe.speaksTls(node, PROBE_TIMEOUT)) {
+          return Optional.empty();
+        }
+      }
+      return !nodes.isEmpty()
+          ? Optional.of("the nodes require TLS and this client has none: give --tls-dir DIR (or set RAFTKV_TLS_DIR)")
+          : Optional.empty();
+    }
+    SSLContext context = settings.get().sslContext();
+    String first = null;
+    for (Endpoint node : nodes) {
+      TlsProbe.Probe p = TlsProbe.probe(context, node, PROBE_TIMEOUT);
+      if (p.reached() && p.refusal().isEmpty()) {
+        return Optional.empty(); // this one accepts us: not a TLS problem
+      }
+      first = first == null ? p.refusal().orElse(null) : first;
+    }
+    return Optional.ofNullable(first); // every node that answered refused
   }
 
   @Override
@@ -161,11 +213,8 @@ final class AkkaClusterClient implements ClusterClient {
   private ActorSystem<ClientActor.Command> system() {
     if (system == null) {
       awaitWarmUp();
-      system =
-          ActorSystem.create(
-              ClientActor.create(nodes, timeout),
-              NodeAddress.SYSTEM_NAME,
-              ClientConfig.forHost(localHostname(nodes)));
+      config = ClientConfig.forHost(localHostname(nodes), tls);
+      system = ActorSystem.create(ClientActor.create(nodes, timeout), NodeAddress.SYSTEM_NAME, config);
     }
     return system;
   }

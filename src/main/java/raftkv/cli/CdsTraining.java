@@ -69,7 +69,7 @@ public final class CdsTraining {
           new BufferedReader(new StringReader("incr n\ncas --absent c x\nget k --stale\nstatus\n")),
           out,
           out,
-          s -> new AkkaClusterClient(s.nodes(), s.timeout()));
+          s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
     }
     node.terminate();
     node.getWhenTerminated().toCompletableFuture().get();

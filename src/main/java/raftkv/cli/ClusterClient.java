@@ -1,5 +1,6 @@
 package raftkv.cli;
 
+import java.util.Optional;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.ScanReply;
 import raftkv.api.Op;
@@ -30,6 +31,14 @@ interface ClusterClient extends AutoCloseable {
   ScanReply scan(String prefix, String after, int limit, boolean keysOnly, Consistency consistency);
 
   ClusterStatus status();
+
+  /**
+   * Why no node answered, when it is TLS (a certificate refused one way or the other, or TLS on one
+   * side only); empty when it is not, or cannot be told.
+   */
+  default Optional<String> tlsFailure() {
+    return Optional.empty();
+  }
 
   /** Releases the connection; never throws. */
   @Override

@@ -1,5 +1,7 @@
 package raftkv.cli;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -7,6 +9,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +39,7 @@ import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.common.Endpoint;
+import raftkv.common.TlsSettings;
 
 /**
  * {@code kv_client}: one command against the cluster (or a {@code shell} of them), printed as text
@@ -129,6 +133,16 @@ public final class KvClient {
       paramLabel = "DURATION",
       description = "Give up after this long, e.g. 2s, 500ms, 1m. Default: 2s.")
   String timeout;
+
+  @Option(
+      scope = ScopeType.INHERIT,
+      names = "--tls-dir",
+      paramLabel = "DIR",
+      defaultValue = "${env:RAFTKV_TLS_DIR}",
+      description =
+          "TLS with DIR/client.p12, DIR/truststore.p12 and DIR/password (scripts/dev-certs.sh DIR"
+              + " makes them), for a cluster started with --tls-dir. Default: $RAFTKV_TLS_DIR.")
+  String tlsDir;
 
   @Option(
       scope = ScopeType.INHERIT,
@@ -361,8 +375,11 @@ public final class KvClient {
   // ---------------------------------------------------------------------------------------------
   // Settings and the session
 
-  /** What the command line says about where the cluster is and how long to wait. */
-  record Settings(List<Endpoint> nodes, Duration timeout) {}
+  /**
+   * What the command line says about where the cluster is, how long to wait, and TLS ({@link
+   * TlsSettings#forDir}, or empty without {@code --tls-dir}).
+   */
+  record Settings(List<Endpoint> nodes, Duration timeout, Config tls) {}
 
   private static final Pattern DURATION =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m)?", Pattern.CASE_INSENSITIVE);
@@ -412,7 +429,12 @@ public final class KvClient {
       } else {
         nodes.addAll(DEFAULT_PEERS);
       }
-      return new Settings(nodes, timeout == null ? Duration.ofSeconds(2) : parseDuration(timeout));
+      Config tls =
+          tlsDir == null || tlsDir.isBlank()
+              ? ConfigFactory.empty()
+              : TlsSettings.forDir(Path.of(tlsDir), "client.p12");
+      return new Settings(
+          nodes, timeout == null ? Duration.ofSeconds(2) : parseDuration(timeout), tls);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(cl, e.getMessage());
     }
@@ -452,7 +474,7 @@ public final class KvClient {
     PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    int code = run(args, in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout()));
+    int code = run(args, in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
     out.flush();
     err.flush();
     System.exit(code);
@@ -501,6 +523,9 @@ public final class KvClient {
       if (command instanceof StatusCommand) {
         ClusterStatus status = cluster.status();
         out.println(output.status(status));
+        if (!status.anyReachable()) {
+          cluster.tlsFailure().ifPresent(why -> err.println("error: TLS: " + why));
+        }
         return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
       }
       if (command instanceof ScanCommand sc) {

@@ -22,12 +22,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -39,6 +41,7 @@ import raftkv.api.NodeAddress;
 import raftkv.check.CheckHistory;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
+import raftkv.common.TlsSettings;
 import raftkv.http.HttpServer;
 import raftkv.http.HttpSettings;
 import raftkv.metrics.PrometheusMetrics;
@@ -71,6 +74,9 @@ import raftkv.storage.StorageException;
       "",
       "The HTTP API (--http-port) serves /v1/kv/KEY, /v1/sessions, /v1/status,",
       "/metrics (Prometheus), /health and /ready; see the README.",
+      "",
+      "With --tls-dir (or raftkv.tls) peers talk TLS with mutual authentication",
+      "and the HTTP API is HTTPS with client certificates; see the README's TLS.",
       "",
       "kvstore check HISTORY checks a history file for linearizability (check --help)."
     })
@@ -111,6 +117,16 @@ public final class KvStore {
       paramLabel = "DIR",
       description = "The node's store (default: data/node-ID).")
   private String dataDir;
+
+  @Option(
+      names = "--tls-dir",
+      paramLabel = "DIR",
+      defaultValue = "${env:RAFTKV_TLS_DIR}",
+      description =
+          "TLS for peers and HTTPS, with DIR/node-ID.p12, DIR/truststore.p12 and DIR/password"
+              + " (as scripts/dev-certs.sh DIR makes them). Default: $RAFTKV_TLS_DIR, else the"
+              + " raftkv.tls settings (off).")
+  private String tlsDir;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   private boolean help;
@@ -226,14 +242,25 @@ public final class KvStore {
         }
       }
     }
-    Config config = config(cluster.self());
+    Config config = config(cluster.self(), tlsLayer());
     RaftSettings settings;
     HttpSettings httpSettings;
+    Optional<TlsSettings> tls;
     try {
       settings = RaftSettings.fromConfig(config);
       httpSettings = HttpSettings.fromConfig(config);
+      tls = TlsSettings.fromConfig(config, System.getenv());
     } catch (ConfigException | IllegalArgumentException e) {
       throw new Failure("configuration: " + e.getMessage());
+    }
+    Optional<SSLContext> https;
+    try {
+      https = tls.map(TlsSettings::sslContext); // loads both stores: a bad one fails here, in one line
+    } catch (IllegalArgumentException e) {
+      throw new Failure(e.getMessage());
+    }
+    if (tls.isPresent()) {
+      config = tls.get().akkaConfig().withFallback(config);
     }
     Path dir = dataDir();
     RocksDbStorage storage = openStorage(dir, cluster.selfId(), settings.stateCacheBytes());
@@ -253,6 +280,11 @@ public final class KvStore {
         settings.heartbeatInterval().toMillis(),
         settings.preVote() ? "on" : "off",
         settings.checkQuorum() ? "on" : "off");
+    tls.ifPresentOrElse(
+        t -> log.info(
+            "TLS on (Artery tls-tcp and HTTPS, client certificates required): key store [{}], trust store [{}], hostname verification [{}]",
+            t.keyStore(), t.trustStore(), t.hostnameVerification() ? "on" : "off"),
+        () -> log.info("TLS off: plain TCP between nodes, plain HTTP"));
 
     PrometheusMetrics metrics = new PrometheusMetrics().withRocksDb(storage::property);
     ActorSystem<NodeGuardian.Command> system;
@@ -276,7 +308,7 @@ public final class KvStore {
     }
     registerShutdown(system, storage);
     if (http > 0) {
-      startHttp(system, cluster, metrics, httpSettings, http);
+      startHttp(system, cluster, metrics, httpSettings, https, http);
     }
 
     system.getWhenTerminated().toCompletableFuture().join();
@@ -317,11 +349,12 @@ public final class KvStore {
       ClusterConfig cluster,
       PrometheusMetrics metrics,
       HttpSettings settings,
+      Optional<SSLContext> https,
       int http) {
     List<Endpoint> members = new ArrayList<>(cluster.peers());
     members.add(0, cluster.self());
     try {
-      HttpServer.start(system, cluster.self(), members, metrics, settings, host, http)
+      HttpServer.start(system, cluster.self(), members, metrics, settings, https, host, http)
           .toCompletableFuture()
           .get(STOP_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -449,8 +482,25 @@ public final class KvStore {
     }
   }
 
-  /** The node's host and port over {@code application.conf} (and any -D overrides). */
-  private static Config config(Endpoint self) {
+  /** What {@code --tls-dir} says, above the rest of the configuration; empty without it. */
+  private Config tlsLayer() {
+    if (tlsDir == null || tlsDir.isBlank()) {
+      return ConfigFactory.empty();
+    }
+    try {
+      return TlsSettings.forDir(Path.of(tlsDir), "node-" + id + ".p12");
+    } catch (InvalidPathException e) {
+      throw usageError("--tls-dir: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new Failure(e.getMessage());
+    }
+  }
+
+  /**
+   * The node's host and port, then {@code --tls-dir}, over {@code application.conf} (and any -D
+   * overrides).
+   */
+  private static Config config(Endpoint self, Config tls) {
     return ConfigFactory.parseMap(
             Map.of(
                 "akka.remote.artery.canonical.hostname", self.host(),
@@ -458,6 +508,7 @@ public final class KvStore {
                 "akka.remote.artery.bind.hostname", self.host(),
                 "akka.remote.artery.bind.port", self.port()),
             "command line")
+        .withFallback(tls)
         .withFallback(ConfigFactory.load());
   }
 

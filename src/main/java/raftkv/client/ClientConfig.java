@@ -3,6 +3,8 @@ package raftkv.client;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.util.Map;
+import java.util.Optional;
+import raftkv.common.TlsSettings;
 
 /** The configuration of a client's ActorSystem, shared by the CLI and the benchmark. */
 public final class ClientConfig {
@@ -18,6 +20,18 @@ public final class ClientConfig {
    * long timeout) must survive that, whatever the nodes' own setting: the limits are lifted.
    */
   public static Config forHost(String hostname) {
+    return forHost(hostname, ConfigFactory.empty());
+  }
+
+  /**
+   * As {@link #forHost(String)}, with {@code tls} ({@link TlsSettings#forDir}, or empty) over
+   * {@code application.conf}: when {@code raftkv.tls} is then on, the client's Artery uses TLS with
+   * its certificate (the nodes require one their CA signed).
+   *
+   * @throws IllegalArgumentException with a one-line reason when TLS is on but its stores cannot
+   *     be used (missing, wrong password)
+   */
+  public static Config forHost(String hostname, Config tls) {
     Config client =
         ConfigFactory.parseMap(
             Map.of(
@@ -30,9 +44,17 @@ public final class ClientConfig {
                 "akka.stdout-loglevel", "OFF",
                 "akka.remote.warn-unsafe-watch-outside-cluster", "off",
                 "akka.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"));
-    return ConfigFactory.systemProperties()
-        .withFallback(client)
-        .withFallback(ConfigFactory.load())
-        .resolve();
+    Config config =
+        ConfigFactory.systemProperties()
+            .withFallback(client)
+            .withFallback(tls)
+            .withFallback(ConfigFactory.load())
+            .resolve();
+    Optional<TlsSettings> settings = TlsSettings.fromConfig(config, System.getenv());
+    if (settings.isEmpty()) {
+      return config;
+    }
+    settings.get().sslContext(); // loads both stores: a bad one is refused before any connection
+    return settings.get().akkaConfig().withFallback(config);
   }
 }
