@@ -446,6 +446,10 @@ public final class Benchmark implements Callable<Integer> {
     progress("large: starting a cluster of its own with " + String.join(" ", cluster.jvmOptions()));
     startCluster(cluster, client);
     LargeData l = new LargeData(cluster, this::progress);
+    // One follower sits the load out, and catches up afterwards through a snapshot.
+    int down = 3;
+    progress("large: stopping n" + down + " for the load (kill -9)");
+    cluster.kill(down);
     Endpoint leader = leaderOrFirst(cluster, client);
     int[] round = {0};
     LargeData.Outcome o =
@@ -462,6 +466,9 @@ public final class Benchmark implements Callable<Integer> {
             },
             largeHeapMib, largeValueBytes, largeMib << 20, largeSample);
     report.add(o);
+    if (o.served()) {
+      report.add(l.catchUp(client, down, dir.resolve("large").resolve("data")));
+    }
     cluster.close();
   }
 
