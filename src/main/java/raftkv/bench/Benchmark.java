@@ -446,11 +446,12 @@ public final class Benchmark implements Callable<Integer> {
     progress("large: starting a cluster of its own with " + String.join(" ", cluster.jvmOptions()));
     startCluster(cluster, client);
     LargeData l = new LargeData(cluster, this::progress);
+    Endpoint leader = leaderOrFirst(cluster, client);
     // One follower sits the load out, and catches up afterwards through a snapshot.
-    int down = 3;
+    int down = cluster.ids().stream().filter(id -> !cluster.endpoint(id).equals(leader)).reduce((a, b) -> b)
+        .orElseThrow();
     progress("large: stopping n" + down + " for the load (kill -9)");
     cluster.kill(down);
-    Endpoint leader = leaderOrFirst(cluster, client);
     int[] round = {0};
     LargeData.Outcome o =
         l.run(
