@@ -14,6 +14,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -245,20 +247,25 @@ final class LargeData {
    * past what it holds), the leader's state size, and each node's disk use and log afterwards.
    */
   record CatchUp(
-      int node, double seconds, long stateBytes, boolean throughSnapshot, List<Long> diskBytes,
-      List<Long> logBytes, List<Long> snapshotIndex, String failed) {
+      int node, double seconds, long stateBytes, boolean throughSnapshot, long sentKib,
+      long transferMillis, List<Long> diskBytes, List<Long> logBytes, List<Long> snapshotIndex,
+      String failed) {
 
-    double mibPerSecond() {
-      return stateBytes / (double) (1 << 20) / seconds;
+    /** The last transfer's rate, as the leader logged it (the bytes of keys and values sent). */
+    double transferMibPerSecond() {
+      return transferMillis <= 0 ? 0 : sentKib / 1024.0 / (transferMillis / 1000.0);
     }
   }
+
+  private static final Pattern TRANSFER =
+      Pattern.compile("Snapshot transfer to .* over, at index .*: (\\d+) KiB sent in \\d+ chunks, (\\d+) ms");
 
   /** Restarts {@code down} (killed before the load) and times its catch-up, see {@link CatchUp}. */
   CatchUp catchUp(BenchClient client, int down, Path dataRoot) throws Exception {
     List<NodeStatus> before = client.statusAll(cluster.endpoints(), Duration.ofSeconds(2));
     Optional<NodeStatus> leader = BenchClient.leaderOf(before);
     if (leader.isEmpty()) {
-      return new CatchUp(down, 0, 0, false, List.of(), List.of(), List.of(), "no leader");
+      return new CatchUp(down, 0, 0, false, 0, 0, List.of(), List.of(), List.of(), "no leader");
     }
     long target = leader.get().commitIndex();
     long state = leader.get().stateBytes();
@@ -275,7 +282,7 @@ final class LargeData {
         break;
       }
       if (System.nanoTime() > deadline || !cluster.isAlive(down)) {
-        return new CatchUp(down, 0, state, false, List.of(), List.of(), List.of(),
+        return new CatchUp(down, 0, state, false, 0, 0, List.of(), List.of(), List.of(),
             cluster.isAlive(down) ? "not caught up in 10 minutes" : "n" + down + " exited");
       }
       Thread.sleep(100);
@@ -291,12 +298,26 @@ final class LargeData {
       log.add(after.get(k) == null ? -1 : after.get(k).logBytes());
       snap.add(after.get(k) == null ? -1 : after.get(k).snapshotIndex());
     }
+    long kib = 0;
+    long millis = 0;
+    int leaderId = leader.get().id();
+    Optional<String> line = cluster.lastLogLineMatching(leaderId, TRANSFER.pattern());
+    if (line.isPresent()) {
+      Matcher m = TRANSFER.matcher(line.get());
+      if (m.find()) {
+        kib = Long.parseLong(m.group(1));
+        millis = Long.parseLong(m.group(2));
+      }
+    }
+    CatchUp c = new CatchUp(down, seconds, state, snapshot, kib, millis, disk, log, snap, "");
     progress.accept(String.format(Locale.ROOT,
-        "large: n%d caught up in %s s (%s MiB/s of state, %s); disk MiB per node %s",
-        down, Stats.Fmt.plain(seconds), Stats.Fmt.plain(state / 1048576.0 / seconds),
-        snapshot ? "through a snapshot" : "from the log", disk.stream()
-            .map(b -> Stats.Fmt.plain(Math.round(b / 1048576.0))).toList()));
-    return new CatchUp(down, seconds, state, snapshot, disk, log, snap, "");
+        "large: n%d caught up in %s s (%s; the last transfer: %s MiB in %s s, %s MiB/s); disk MiB"
+            + " per node %s",
+        down, Stats.Fmt.plain(seconds), snapshot ? "through a snapshot" : "from the log",
+        Stats.Fmt.plain(kib / 1024.0), Stats.Fmt.plain(millis / 1000.0),
+        Stats.Fmt.plain(c.transferMibPerSecond()),
+        disk.stream().map(b -> Stats.Fmt.plain(Math.round(b / 1048576.0))).toList()));
+    return c;
   }
 
   private static long directoryBytes(Path dir) throws IOException {

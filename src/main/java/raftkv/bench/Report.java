@@ -163,10 +163,12 @@ final class Report {
     result(
         String.format(
             Locale.ROOT,
-            "name=large-catch-up node=n%d seconds=%s state_mib=%s state_mib_s=%s through_snapshot=%s"
+            "name=large-catch-up node=n%d seconds=%s state_disk_mib=%s transfer_mib=%s"
+                + " transfer_secs=%s transfer_mib_s=%s through_snapshot=%s"
                 + " disk_mib=%s log_bytes=%s snapshot_index=%s failed=\"%s\"",
             c.node(), Fmt.plain(c.seconds()), Fmt.plain(c.stateBytes() / 1048576.0),
-            Fmt.plain(c.failed().isEmpty() ? c.mibPerSecond() : 0), c.throughSnapshot(),
+            Fmt.plain(c.sentKib() / 1024.0), Fmt.plain(c.transferMillis() / 1000.0),
+            Fmt.plain(c.transferMibPerSecond()), c.throughSnapshot(),
             c.diskBytes().stream().map(b -> Fmt.plain(Math.round(b / 1048576.0))).toList(),
             c.logBytes(), c.snapshotIndex(), c.failed()));
   }
@@ -375,11 +377,14 @@ final class Report {
       } else {
         md.append(String.format(Locale.ROOT,
             "%nn%d, down during the whole load, restarted: it applied everything the leader had"
-                + " committed after %s s, %s (the leader's state: %s MiB, so %s MiB/s). Afterwards,"
-                + " disk use per node %s MiB (RocksDB files), log bytes %s, compacted up to %s.%n",
+                + " committed after %s s (JVM start included), %s; the last transfer sent %s MiB of"
+                + " keys and values in %s s, %s MiB/s (the leader's state takes %s MiB of files)."
+                + " Afterwards, disk use per node %s MiB (RocksDB files), log bytes %s, compacted"
+                + " up to %s.%n",
             c.node(), Fmt.ms(c.seconds()),
             c.throughSnapshot() ? "through InstallSnapshot" : "from the log",
-            Fmt.count(c.stateBytes() / 1048576.0), Fmt.ms(c.mibPerSecond()),
+            Fmt.count(c.sentKib() / 1024.0), Fmt.ms(c.transferMillis() / 1000.0),
+            Fmt.ms(c.transferMibPerSecond()), Fmt.count(c.stateBytes() / 1048576.0),
             c.diskBytes().stream().map(b -> Fmt.count(b / 1048576.0)).toList(), c.logBytes(),
             c.snapshotIndex()));
       }
@@ -429,6 +434,8 @@ final class Report {
             .put("node", c.node())
             .put("seconds", c.seconds())
             .put("state_bytes", c.stateBytes())
+            .put("transfer_kib", c.sentKib())
+            .put("transfer_ms", c.transferMillis())
             .put("through_snapshot", c.throughSnapshot())
             .put("failed", c.failed());
         cu.set("disk_bytes", Json.tree(c.diskBytes()));

@@ -220,13 +220,13 @@ final class SnapshotSender {
     }
   }
 
-  /** {@code peer}'s transfer is over (it installed the snapshot). */
+  /** {@code peer}'s transfer is over: it installed the snapshot, or it stopped answering. */
   void done(Endpoint peer) {
     Transfer t = transfers.get(peer);
     if (t != null) {
       long millis = clock.getAsLong() - t.startedMillis;
-      log.info("Snapshot up to [{}] sent to [{}]: {} KiB in {} chunks, {} ms",
-          t.index, peer, t.bytesSent >> 10, t.nextSeq, millis);
+      log.info("Snapshot transfer to [{}] over, at index [{}]: {} KiB sent in {} chunks, {} ms",
+          peer, t.index, t.bytesSent >> 10, t.nextSeq, millis);
     }
     end(peer);
   }

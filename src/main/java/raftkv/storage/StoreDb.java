@@ -33,6 +33,9 @@ final class StoreDb implements AutoCloseable {
     READ_ONLY
   }
 
+  /** The write-ahead log files kept, at most (beyond one batch bigger than this). */
+  static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
+
   final RocksDB rocks;
   final ColumnFamilyHandle meta;
   final ColumnFamilyHandle log;
@@ -93,7 +96,12 @@ final class StoreDb implements AutoCloseable {
               .setCreateIfMissing(create)
               .setCreateMissingColumnFamilies(createFamilies)
               .setErrorIfExists(create)
-              .setKeepLogFileNum(5);
+              .setKeepLogFileNum(5)
+              // One write-ahead log for five column families: a family with few writes (meta, log
+              // after a compaction) would otherwise keep every log file since its last flush, GiBs
+              // after a snapshot is installed. Past this much, RocksDB flushes the family holding
+              // the oldest file, so it can go.
+              .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES);
       settings.add(dbOptions);
       ColumnFamilyOptions plain = new ColumnFamilyOptions();
       settings.add(plain);
