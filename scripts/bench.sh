@@ -17,8 +17,9 @@
 # N+1..N+3, the --large cluster on N+11..N+13; default 9400), -- ARGS... (passed on to
 # raftkv.bench.Benchmark, e.g. -- --kills 10 --curve-seconds 5; see -- --help).
 # The benchmark's scratch directory is run/bench/ (wiped at each run; logs, data, results,
-# results.json, failover.svg). A full run also keeps docs/bench/STAMP-COMMIT.json and
-# STAMP-COMMIT-failover.svg, copied to docs/bench/latest.json and latest-failover.svg.
+# results.json, failover.svg). A run also keeps docs/bench/STAMP-COMMIT.json and
+# STAMP-COMMIT-failover.svg; a run of every section copies them to docs/bench/latest.json and
+# latest-failover.svg.
 # Exit status: 0, or 1 if the benchmark itself fails (a missed target is reported, not fatal), 1
 # with a one-line message for a bad option.
 #
@@ -179,17 +180,18 @@ fi
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 java_version="$("$RAFTKV_JAVA" -version 2>&1 | head -1 | sed -E 's/.*version "([^"]+)".*/\1/')"
 
-# A full run keeps its JSON and picture under docs/bench/, named by time and commit.
+# A run keeps its JSON and picture under docs/bench/, named by time and commit; only a run of every
+# section becomes latest.json (the document the README's tables and JsonTest read).
 files_note="JSON: \`run/bench/results.json\`; failover picture: \`run/bench/failover.svg\`."
 if ((!quick)); then
   stamp="$(date -u -d "${started_utc% UTC}" '+%Y%m%dT%H%MZ')-${commit}"
   mkdir -p "$RAFTKV_ROOT/docs/bench"
   cp "$json" "$RAFTKV_ROOT/docs/bench/$stamp.json"
-  cp "$json" "$RAFTKV_ROOT/docs/bench/latest.json"
+  [[ -n "$only_sections" ]] || cp "$json" "$RAFTKV_ROOT/docs/bench/latest.json"
   files_note="JSON: [docs/bench/$stamp.json](docs/bench/$stamp.json)."
   if [[ -f "$svg" ]]; then
     cp "$svg" "$RAFTKV_ROOT/docs/bench/$stamp-failover.svg"
-    cp "$svg" "$RAFTKV_ROOT/docs/bench/latest-failover.svg"
+    [[ -n "$only_sections" ]] || cp "$svg" "$RAFTKV_ROOT/docs/bench/latest-failover.svg"
     files_note+=" Failover series: [docs/bench/$stamp-failover.svg](docs/bench/$stamp-failover.svg)."
   fi
 fi
