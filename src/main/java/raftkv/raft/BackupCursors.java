@@ -45,6 +45,9 @@ final class BackupCursors {
     this.chunkBytes = chunkBytes;
     this.clock = clock;
     this.log = log;
+    // Ids unlikely to be the ones another node hands out, so a backup sent to a new leader after
+    // a change finds no cursor of its id there rather than someone else's.
+    this.lastId = clock.getAsLong() * 1000;
   }
 
   /**

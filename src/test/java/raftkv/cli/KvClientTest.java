@@ -23,6 +23,7 @@ import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.ScanEntry;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -67,6 +68,17 @@ class KvClientTest {
       String call = "write " + clientId + " " + seq + " " + op;
       calls.add(call);
       return answer.apply(call);
+    }
+
+    /** The chunks a backup gets, in order; a failed reply past their end. */
+    List<SnapshotChunkReply> chunks = List.of();
+
+    @Override
+    public SnapshotChunkReply readSnapshot(Long cursorId, long seq) {
+      calls.add("readSnapshot " + cursorId + " " + seq);
+      return seq < chunks.size()
+          ? chunks.get((int) seq)
+          : SnapshotChunkReply.failed(Result.error(ErrorCode.INVALID_REQUEST, "no such chunk"));
     }
 
     @Override
