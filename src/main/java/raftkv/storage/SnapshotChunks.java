@@ -83,9 +83,9 @@ public final class SnapshotChunks {
         if (code != Space.KEYS.ordinal() && code != Space.SESSIONS.ordinal()) {
           throw new IllegalArgumentException("unknown space " + code + " in a snapshot chunk");
         }
-        byte[] key = new byte[in.getInt()];
+        byte[] key = new byte[length(in)];
         in.get(key);
-        byte[] value = new byte[in.getInt()];
+        byte[] value = new byte[length(in)];
         in.get(value);
         entries.add(new Entry(Space.values()[code], key, value));
       }
@@ -98,7 +98,21 @@ public final class SnapshotChunks {
     return entries;
   }
 
-  /** The digest of a chunk holding {@code data}, after the chunks whose digest is {@code previous}. */
+  /**
+   * A length read from {@code in}, checked against what is left before anything is allocated for
+   * it: a damaged length must not make a decode try to allocate gigabytes.
+   */
+  private static int length(ByteBuffer in) {
+    int n = in.getInt();
+    if (n < 0 || n > in.remaining()) {
+      throw new IllegalArgumentException(
+          "a snapshot chunk cut short or malformed: a length of " + n + " with " + in.remaining()
+              + " bytes left");
+    }
+    return n;
+  }
+
+    /** The digest of a chunk holding {@code data}, after the chunks whose digest is {@code previous}. */
   public static long digest(long previous, byte[] data) {
     CRC32C crc = new CRC32C();
     crc.update(ByteBuffer.allocate(Long.BYTES).putLong(previous).array());
