@@ -53,7 +53,8 @@ import raftkv.storage.StorageException;
 
 /**
  * Runs one node: {@code kvstore --id 1 --port 9001 --peers 9002,9003}. As the jar's entry point it
- * also runs {@code kvstore check HISTORY}, the linearizability checker ({@link CheckHistory}).
+ * also runs {@code kvstore check HISTORY}, the linearizability checker ({@link CheckHistory}), and
+ * {@code kvstore restore FILE ...}, which makes a data directory from a backup ({@link Restore}).
  *
  * <p>Everything that can be checked is checked before Akka starts, and each failure is one line on
  * stderr: a bad command line exits 2 (with the usage), anything else 1. Then the node runs until
@@ -78,7 +79,9 @@ import raftkv.storage.StorageException;
       "With --tls-dir (or raftkv.tls) peers talk TLS with mutual authentication",
       "and the HTTP API is HTTPS with client certificates; see the README's TLS.",
       "",
-      "kvstore check HISTORY checks a history file for linearizability (check --help)."
+      "kvstore check HISTORY checks a history file for linearizability (check --help).",
+      "kvstore restore FILE --id N --peers ... makes a data directory from a backup",
+      "(kv_client snapshot save FILE); see restore --help."
     })
 public final class KvStore {
   private static final Logger log = LoggerFactory.getLogger(KvStore.class);
@@ -150,6 +153,9 @@ public final class KvStore {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length > 0 && args[0].equals("check")) {
       return CheckHistory.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+    }
+    if (args.length > 0 && args[0].equals("restore")) {
+      return Restore.run(Arrays.copyOfRange(args, 1, args.length), out, err);
     }
     return run(args, out, err, true);
   }
