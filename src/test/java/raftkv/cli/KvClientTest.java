@@ -214,6 +214,22 @@ class KvClientTest {
   }
 
   @Test
+  void snapshotSaveWithJsonPrintsOneObject() throws Exception {
+    FakeCluster fake = new FakeCluster(call -> Result.value(null, 0));
+    fake.chunks = List.of(chunk(9, 0, 12, entry("k", "v"), 0, true));
+    Path file = tmp.resolve("j.snap");
+    Run r = run(fake, "--json", "snapshot", "save", file.toString());
+    assertThat(r.code()).isZero();
+    assertThat(json(r.out().strip()))
+        .containsEntry("ok", true)
+        .containsEntry("index", 12)
+        .containsEntry("term", 4)
+        .containsEntry("keys", 1)
+        .containsEntry("bytes", (int) Files.size(file))
+        .containsEntry("file", file.toString());
+  }
+
+  @Test
   void aLeaderChangeOrADamagedChunkFailsTheBackupInOneLineAndLeavesNothing() throws Exception {
     FakeCluster fake = new FakeCluster(call -> Result.value(null, 0));
     byte[] a = entry("a", "1");
