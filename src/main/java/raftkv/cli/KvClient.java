@@ -372,7 +372,7 @@ public final class KvClient {
   static final class SnapshotSave implements Source {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "FILE")
+    @Parameters(index = "0", paramLabel = "FILE", description = "Where to write it; must not exist.")
     String file;
 
     @Override

@@ -44,12 +44,12 @@ import raftkv.storage.StorageException;
     },
     footer = {
       "",
-      "--peers lists every member of the new cluster, this one included, in id order: the",
-      "first is member 1. Unlike kvstore's own --peers, it names this node too; restore prints",
-      "the kvstore command that starts it.",
+      "--peers lists every member of the new cluster, this one included, in id",
+      "order: the first is member 1. Unlike kvstore's own --peers, it names this",
+      "node too; restore prints the kvstore command that starts it.",
       "",
-      "The backup's client sessions come along: a client may retry a write of a session the",
-      "backup holds, and gets the outcome recorded in it."
+      "The backup's client sessions come along: a client may retry a write of a",
+      "session the backup holds, and gets the outcome recorded in it."
     })
 final class Restore {
 
