@@ -2,6 +2,7 @@ package raftkv.raft;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -23,7 +24,9 @@ import raftkv.storage.StateStore;
  * the state at one applied index, whatever is applied meanwhile, and taking it blocks nothing. A
  * view pins RocksDB's files and memory, so it never outlives its use: a cursor is closed after its
  * last chunk, after {@link #IDLE} without a request (its client is gone), and when the node stops
- * leading; and at most {@link #MAX_OPEN} are open at once. Runs on the node's thread.
+ * leading; and at most {@link #MAX_OPEN} are open at once. The last chunk's reply is kept for
+ * {@link #IDLE} (a few at most), so a client whose reply to it was lost can ask again. Runs on the
+ * node's thread.
  */
 final class BackupCursors {
 
@@ -38,6 +41,11 @@ final class BackupCursors {
   private final LongSupplier clock;
   private final Logger log;
   private final Map<Long, Cursor> open = new HashMap<>();
+  /**
+   * The last chunk of each backup sent in full lately, with when it was sent: a retry of it (its
+   * reply lost or late) gets it again without the view, which is closed at once.
+   */
+  private final Map<Long, Finished> finished = new LinkedHashMap<>();
   private long lastId;
 
   BackupCursors(RaftStorage storage, long chunkBytes, LongSupplier clock, Logger log) {
@@ -76,6 +84,8 @@ final class BackupCursors {
     }
   }
 
+  private record Finished(SnapshotChunkReply last, long sentMillis) {}
+
   /** Answers {@code m}, a request to this node as the leader of {@code members}. */
   SnapshotChunkReply read(ReadSnapshot m, List<Endpoint> members) {
     long now = clock.getAsLong();
@@ -100,6 +110,10 @@ final class BackupCursors {
       log.info("Backup [{}] opened at index [{}] (term {})", c.id, c.index, c.term);
     } else {
       c = open.get(m.cursorId());
+      Finished f = finished.get(m.cursorId());
+      if (c == null && f != null && f.last().seq() == m.seq()) {
+        return f.last();
+      }
       if (c == null) {
         return refused("backup " + m.cursorId() + " is not open on this node (the leader changed,"
             + " or it was idle over " + IDLE.toSeconds() + " s): run the backup again");
@@ -119,6 +133,8 @@ final class BackupCursors {
     }
     Chunk chunk = SnapshotChunks.read(c.view, from, chunkBytes);
     long digest = SnapshotChunks.digest(before, chunk.data());
+    SnapshotChunkReply reply = new SnapshotChunkReply(Result.value(null, 0), c.id, m.seq(), c.index,
+        c.term, members, chunk.data(), chunk.last(), digest, null, null);
     if (m.seq() == c.nextSeq) {
       c.lastStart = from;
       c.lastDigestBefore = before;
@@ -127,14 +143,16 @@ final class BackupCursors {
       c.nextSeq++;
       c.done = chunk.last();
       if (chunk.last()) {
-        // Closed now: a retry of the last chunk then finds no cursor, and the client, which
-        // reads the last chunk once only, never needs one.
+        // The view is closed now; a retry of this chunk gets the reply kept in finished.
         log.info("Backup [{}] at index [{}] sent in full: {} chunks", c.id, c.index, c.nextSeq);
         close(c.id);
+        finished.put(c.id, new Finished(reply, now));
+        if (finished.size() > MAX_OPEN) {
+          finished.remove(finished.keySet().iterator().next()); // the oldest
+        }
       }
     }
-    return new SnapshotChunkReply(Result.value(null, 0), c.id, m.seq(), c.index, c.term, members,
-        chunk.data(), chunk.last(), digest, null, null);
+    return reply;
   }
 
   /** Closes the cursors idle for {@link #IDLE}: their clients are gone. */
@@ -146,6 +164,7 @@ final class BackupCursors {
         close(c.id);
       }
     }
+    finished.values().removeIf(f -> now - f.sentMillis() >= IDLE.toMillis());
   }
 
   /** Closes every cursor: the node stops leading, or stops. */
@@ -153,6 +172,7 @@ final class BackupCursors {
     for (Long id : List.copyOf(open.keySet())) {
       close(id);
     }
+    finished.clear();
   }
 
   int openCount() {

@@ -74,6 +74,11 @@ class BackupCursorsTest {
     }
     assertThat(entries).isEqualTo(8); // not the key written after the first chunk
     assertThat(cursors.openCount()).isZero(); // closed after the last chunk
+    // The reply to the last chunk lost: asked again, it comes again, without the view.
+    assertThat(read(first.cursorId(), c.seq())).isEqualTo(c);
+    now.addAndGet(BackupCursors.IDLE.toMillis());
+    cursors.tick();
+    assertThat(read(first.cursorId(), c.seq()).result().message()).contains("is not open on this node");
   }
 
   @Test
