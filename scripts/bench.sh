@@ -8,7 +8,8 @@
 #   scripts/bench.sh --compare etcd   # also the etcd baseline in the same sitting: one table with
 #                                     # both and the ratio (about 10 minutes more)
 #   scripts/bench.sh --large          # also a data set larger than the heap (2 GiB of 1 MiB values
-#                                     # into nodes with a 256 MiB heap)
+#                                     # into nodes with a 256 MiB heap, one of them down during the
+#                                     # load and timed as it catches up through a snapshot)
 #   scripts/bench.sh --quick          # a one-minute smoke run; prints, appends nothing
 #
 # Options: --compare etcd (--etcd is the same), --large, --quick, --sections S (only these, of

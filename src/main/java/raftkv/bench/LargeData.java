@@ -1,18 +1,25 @@
 package raftkv.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import raftkv.api.ClientProtocol.Consistency;
+import raftkv.api.ClientProtocol.NodeStatus;
+import raftkv.common.Endpoint;
 
 /**
  * A data set larger than the nodes' heap: a cluster of its own whose nodes run with a small heap
@@ -230,6 +237,75 @@ final class LargeData {
               .orElse(""));
     }
     return String.join("; ", parts);
+  }
+
+  /**
+   * A follower that was down for the whole load, restarted: how long until it applied what the
+   * leader had committed (it catches up through InstallSnapshot, the leader's log being compacted
+   * past what it holds), the leader's state size, and each node's disk use and log afterwards.
+   */
+  record CatchUp(
+      int node, double seconds, long stateBytes, boolean throughSnapshot, List<Long> diskBytes,
+      List<Long> logBytes, List<Long> snapshotIndex, String failed) {
+
+    double mibPerSecond() {
+      return stateBytes / (double) (1 << 20) / seconds;
+    }
+  }
+
+  /** Restarts {@code down} (killed before the load) and times its catch-up, see {@link CatchUp}. */
+  CatchUp catchUp(BenchClient client, int down, Path dataRoot) throws Exception {
+    List<NodeStatus> before = client.statusAll(cluster.endpoints(), Duration.ofSeconds(2));
+    Optional<NodeStatus> leader = BenchClient.leaderOf(before);
+    if (leader.isEmpty()) {
+      return new CatchUp(down, 0, 0, false, List.of(), List.of(), List.of(), "no leader");
+    }
+    long target = leader.get().commitIndex();
+    long state = leader.get().stateBytes();
+    progress.accept(String.format(Locale.ROOT,
+        "large: restarting n%d, down during the load; the leader's state is %s MiB at index %,d",
+        down, Stats.Fmt.plain(state / 1048576.0), target));
+    long start = System.nanoTime();
+    cluster.start(down);
+    Endpoint e = cluster.endpoint(down);
+    long deadline = start + TimeUnit.MINUTES.toNanos(10);
+    while (true) {
+      NodeStatus s = client.status(e, Duration.ofSeconds(2)).exceptionally(f -> null).join();
+      if (s != null && s.lastApplied() >= target) {
+        break;
+      }
+      if (System.nanoTime() > deadline || !cluster.isAlive(down)) {
+        return new CatchUp(down, 0, state, false, List.of(), List.of(), List.of(),
+            cluster.isAlive(down) ? "not caught up in 10 minutes" : "n" + down + " exited");
+      }
+      Thread.sleep(100);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    boolean snapshot = cluster.lastLogLineMatching(down, "Installed a snapshot up to index").isPresent();
+    List<NodeStatus> after = client.statusAll(cluster.endpoints(), Duration.ofSeconds(2));
+    List<Long> disk = new ArrayList<>();
+    List<Long> log = new ArrayList<>();
+    List<Long> snap = new ArrayList<>();
+    for (int k = 0; k < after.size(); k++) {
+      disk.add(directoryBytes(dataRoot.resolve("node-" + cluster.ids().get(k))));
+      log.add(after.get(k) == null ? -1 : after.get(k).logBytes());
+      snap.add(after.get(k) == null ? -1 : after.get(k).snapshotIndex());
+    }
+    progress.accept(String.format(Locale.ROOT,
+        "large: n%d caught up in %s s (%s MiB/s of state, %s); disk MiB per node %s",
+        down, Stats.Fmt.plain(seconds), Stats.Fmt.plain(state / 1048576.0 / seconds),
+        snapshot ? "through a snapshot" : "from the log", disk.stream()
+            .map(b -> Stats.Fmt.plain(Math.round(b / 1048576.0))).toList()));
+    return new CatchUp(down, seconds, state, snapshot, disk, log, snap, "");
+  }
+
+  private static long directoryBytes(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return -1;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    }
   }
 
   /** The attempt timeout and give-up time of the large workload's sessions. */

@@ -51,6 +51,7 @@ final class Report {
   private Failover.Outcome failover;
   private CliOutcome cli;
   private LargeData.Outcome large;
+  private LargeData.CatchUp catchUp;
 
   /** The command-line client's timings. */
   record CliOutcome(String command, List<Double> millis) {}
@@ -155,6 +156,19 @@ final class Report {
             Fmt.plain(ms(o.putLatency().getValueAtPercentile(99), o.putLatency().getTotalCount())),
             o.errors(), o.sampled(), o.verified(), o.mismatched(), o.unreadable(), o.served(),
             rss, o.stopped()));
+  }
+
+  void add(LargeData.CatchUp c) {
+    catchUp = c;
+    result(
+        String.format(
+            Locale.ROOT,
+            "name=large-catch-up node=n%d seconds=%s state_mib=%s state_mib_s=%s through_snapshot=%s"
+                + " disk_mib=%s log_bytes=%s snapshot_index=%s failed=\"%s\"",
+            c.node(), Fmt.plain(c.seconds()), Fmt.plain(c.stateBytes() / 1048576.0),
+            Fmt.plain(c.failed().isEmpty() ? c.mibPerSecond() : 0), c.throughSnapshot(),
+            c.diskBytes().stream().map(b -> Fmt.plain(Math.round(b / 1048576.0))).toList(),
+            c.logBytes(), c.snapshotIndex(), c.failed()));
   }
 
   private static double ms(long nanos, long count) {
@@ -349,11 +363,29 @@ final class Report {
     if (!o.stopped().isEmpty()) {
       md.append("\nThe load stopped early: ").append(o.stopped().strip()).append("\n");
       if (o.stopped().contains("OutOfMemoryError: Java heap space")) {
-        md.append("\n(A node keeps its key-value map in its heap, `raftkv.kv.KvStateMachine`:"
-            + " the values it can hold are bounded by -Xmx, whatever RocksDB holds.)\n");
+        md.append("\n(The heap ran out: the keys and values are in RocksDB, so look at what else"
+            + " the node held, the session table or messages in flight.)\n");
+      }
+    }
+    if (catchUp != null) {
+      LargeData.CatchUp c = catchUp;
+      if (!c.failed().isEmpty()) {
+        md.append(String.format(Locale.ROOT, "%nCatch-up of n%d, down during the load: %s.%n",
+            c.node(), c.failed()));
+      } else {
+        md.append(String.format(Locale.ROOT,
+            "%nn%d, down during the whole load, restarted: it applied everything the leader had"
+                + " committed after %s s, %s (the leader's state: %s MiB, so %s MiB/s). Afterwards,"
+                + " disk use per node %s MiB (RocksDB files), log bytes %s, compacted up to %s.%n",
+            c.node(), Fmt.ms(c.seconds()),
+            c.throughSnapshot() ? "through InstallSnapshot" : "from the log",
+            Fmt.count(c.stateBytes() / 1048576.0), Fmt.ms(c.mibPerSecond()),
+            c.diskBytes().stream().map(b -> Fmt.count(b / 1048576.0)).toList(), c.logBytes(),
+            c.snapshotIndex()));
       }
     }
   }
+
 
   /** The JSON document: {@code meta} (when, where, how), then every figure of this run. */
   String json(ObjectNode meta) {
@@ -391,6 +423,18 @@ final class Report {
       l.put("node_cpu_ms", o.nodeCpuMs())
           .put("served", o.served())
           .put("stopped", o.stopped());
+      if (catchUp != null) {
+        LargeData.CatchUp c = catchUp;
+        ObjectNode cu = l.putObject("catch_up")
+            .put("node", c.node())
+            .put("seconds", c.seconds())
+            .put("state_bytes", c.stateBytes())
+            .put("through_snapshot", c.throughSnapshot())
+            .put("failed", c.failed());
+        cu.set("disk_bytes", Json.tree(c.diskBytes()));
+        cu.set("log_bytes", Json.tree(c.logBytes()));
+        cu.set("snapshot_index", Json.tree(c.snapshotIndex()));
+      }
     }
     if (cli != null) {
       Summary s = Summary.of(cli.millis().stream().mapToDouble(Double::doubleValue).toArray());

@@ -73,7 +73,7 @@ public record RaftSettings(
     }
 
     public static Snapshots defaults() {
-      return new Snapshots(10_000, 64L << 20, 1_000, 256L << 10, 4, Duration.ofSeconds(1));
+      return new Snapshots(10_000, 64L << 20, 1_000, 256L << 10, 4, Duration.ofSeconds(3));
     }
 
     static Snapshots fromConfig(Config c) {

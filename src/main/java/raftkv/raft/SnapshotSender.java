@@ -57,9 +57,9 @@ final class SnapshotSender {
 
   private final class Transfer {
     final Endpoint peer;
-    final StateStore.View view;
-    final long index;
-    final long term;
+    StateStore.View view;
+    long index;
+    long term;
     final long leaderTerm;
     final long startedMillis;
     long id = ++transferCount;
@@ -72,12 +72,10 @@ final class SnapshotSender {
     long lastProgressMillis;
     long rewoundAt = -1;
 
-    Transfer(Endpoint peer, StateStore.View view, long term, long leaderTerm) {
+    Transfer(Endpoint peer, long leaderTerm) {
       this.peer = peer;
-      this.view = view;
-      this.index = view.appliedIndex();
-      this.term = term;
       this.leaderTerm = leaderTerm;
+      open();
       this.startedMillis = clock.getAsLong();
       this.lastProgressMillis = startedMillis;
     }
@@ -118,8 +116,29 @@ final class SnapshotSender {
       rewind();
     }
 
-    /** From chunk 0 again, as a new transfer: what was sent under the old number is ignored. */
+    /** A view of the state as it is now, and the term of its last entry. */
+    private void open() {
+      StateStore.View v = storage.stateStore().view();
+      long at = v.appliedIndex();
+      if (at < storage.firstIndex() - 1 || at > storage.lastIndex()) {
+        // Cannot happen: the log is compacted only up to what the stored state includes.
+        v.close();
+        throw new IllegalStateException("the stored state at " + at + " is outside the log ["
+            + storage.firstIndex() + ", " + storage.lastIndex() + "]");
+      }
+      view = v;
+      index = at;
+      term = storage.termAt(at);
+    }
+
+    /**
+     * From chunk 0 again, as a new transfer of the state as it is now (the follower restarted, or
+     * took the whole snapshot and never said it installed it: a newer one spares it a second
+     * transfer); what was sent under the old number is ignored.
+     */
     void restart() {
+      view.close();
+      open();
       id = ++transferCount;
       unacked.clear();
       nextSeq = 0;
@@ -139,15 +158,7 @@ final class SnapshotSender {
     if (t != null) {
       end(peer);
     }
-    StateStore.View view = storage.stateStore().view();
-    long index = view.appliedIndex();
-    if (index < storage.firstIndex() - 1 || index > storage.lastIndex()) {
-      // Cannot happen: the log is compacted only up to what the stored state includes.
-      view.close();
-      throw new IllegalStateException("the stored state at " + index + " is outside the log ["
-          + storage.firstIndex() + ", " + storage.lastIndex() + "]");
-    }
-    Transfer nt = new Transfer(peer, view, storage.termAt(index), leaderTerm);
+    Transfer nt = new Transfer(peer, leaderTerm);
     transfers.put(peer, nt);
     log.info("Sending [{}] a snapshot up to index [{}] (term {})", peer, nt.index, nt.term);
     nt.fill();
@@ -168,8 +179,8 @@ final class SnapshotSender {
     long acked = first == null ? t.nextSeq : first.seq();
     if (nextSeq < acked) {
       if (nextSeq == 0) {
-        log.info("[{}] starts the snapshot up to [{}] over; sending it again from the start", peer, t.index);
         t.restart();
+        log.info("[{}] starts over; sending it a snapshot up to index [{}] (term {})", peer, t.index, t.term);
       }
       return;
     }

@@ -5,6 +5,7 @@ import static raftkv.storage.StoreFormat.longBytes;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.NoSuchElementException;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
@@ -58,15 +59,18 @@ final class RocksDbStateStore implements StateStore {
     }
   }
 
-  /** RocksDB's estimates: the live data in the files, and what is still in the memtables. */
+  /**
+   * RocksDB's figures: the files of the two column families (which may still hold overwritten
+   * values, until RocksDB compacts them) and what is in their memtables.
+   */
   @Override
   public long approximateBytes() {
     synchronized (owner) {
       owner.checkOpen();
       long bytes = 0;
       try {
-        for (ColumnFamilyHandle f : java.util.List.of(db.kv, db.sessions)) {
-          bytes += db.rocks.getLongProperty(f, "rocksdb.estimate-live-data-size");
+        for (ColumnFamilyHandle f : List.of(db.kv, db.sessions)) {
+          bytes += db.rocks.getLongProperty(f, "rocksdb.total-sst-files-size");
           bytes += db.rocks.getLongProperty(f, "rocksdb.cur-size-all-mem-tables");
         }
       } catch (RocksDBException e) {
@@ -167,6 +171,10 @@ final class RocksDbStateStore implements StateStore {
           deleteAll(clear, db.sessions);
           db.rocks.write(unsynced, clear);
         }
+        // The old state's files go at once rather than at RocksDB's next compaction: covered by
+        // the deletion just written, and a crash now leaves the marker, so the install is redone.
+        dropFiles(db.kv);
+        dropFiles(db.sessions);
         WriteBatch batch = new WriteBatch();
         try (RocksIterator it = db.rocks.newIterator(db.incoming)) {
           for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -189,6 +197,9 @@ final class RocksDbStateStore implements StateStore {
         } finally {
           batch.close();
         }
+        // The staged files go too, once the install is durable (the marker is among them).
+        db.rocks.syncWal();
+        dropFiles(db.incoming);
       } catch (RocksDBException e) {
         throw owner.writeFailed(e);
       }
@@ -208,6 +219,23 @@ final class RocksDbStateStore implements StateStore {
         throw owner.writeFailed(e);
       }
     }
+  }
+
+  /**
+   * Deletes the files of {@code family} whose keys are all in [empty, {@link #LAST_KEY}]: every
+   * file, once all its keys were deleted (keys are at most a few KiB, so all sort below it).
+   */
+  private void dropFiles(ColumnFamilyHandle family) throws RocksDBException {
+    db.rocks.deleteFilesInRanges(family, List.of(new byte[0], LAST_KEY), true);
+  }
+
+  /** Above every key this store holds (16 KiB of 0xFF). */
+  private static final byte[] LAST_KEY = filled(16 << 10, (byte) 0xFF);
+
+  private static byte[] filled(int n, byte b) {
+    byte[] a = new byte[n];
+    Arrays.fill(a, b);
+    return a;
   }
 
   /** Adds to {@code batch} the deletion of every key {@code family} holds now. */

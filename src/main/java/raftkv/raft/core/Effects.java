@@ -63,7 +63,7 @@ public record Effects(
   public record SnapshotAcked(Endpoint peer, long lastIndex, long lastTerm, long transfer, long nextSeq)
       implements SnapshotOp {}
 
-  /** Leader: {@code peer} installed a snapshot; its transfer is over. */
+  /** Leader: {@code peer}'s transfer is over: it installed a snapshot, or it stopped answering. */
   public record SnapshotDone(Endpoint peer) implements SnapshotOp {}
 
   /**

@@ -178,9 +178,10 @@ final class Leading {
     long snapshot = core.log.firstIndex() - 1;
     if (p.snapshotting() || p.nextIndex() - 1 < snapshot) {
       // §7: the entries it needs are compacted away; it gets the snapshot instead, and heartbeats
-      // from our log's start meanwhile (they keep it a follower and count for read rounds).
+      // from our log's start meanwhile (they keep it a follower and count for read rounds). Not
+      // before it answers: a snapshot streamed to a node that is down is work thrown away.
       Progress np = p;
-      if (!p.snapshotting()) {
+      if (!p.snapshotting() && p.recentActive()) {
         core.logger.info("Follower [{}] needs entries from [{}], before our log's start [{}]: sending it a snapshot",
             RaftCore.name(peer, idOf(peer)), p.nextIndex(), snapshot + 1);
         fx.snapshot(new Effects.SendSnapshot(peer));
@@ -328,6 +329,11 @@ final class Leading {
               e.getKey(), core.settings.electionTimeoutMax().toMillis());
         }
         p = p.replicating() ? p.probe(p.matchIndex() + 1) : p;
+        if (p.snapshotting()) {
+          // Its transfer stops; once it answers again it gets a snapshot of the state then.
+          fx.snapshot(new Effects.SnapshotDone(e.getKey()));
+          p = p.probe(p.matchIndex() + 1);
+        }
       }
       e.setValue(p.quorumTick(!p.recentActive()));
     }

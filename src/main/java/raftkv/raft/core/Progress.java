@@ -89,9 +89,9 @@ public record Progress(
     return new Progress(match + 1, match, true, List.of(), recentActive, silent, ackedRound, lastAckMillis, false);
   }
 
-  /** Back to probing from {@code next}: nothing is assumed in flight any more. */
+  /** Back to probing from {@code next}: nothing is assumed in flight, no snapshot is on its way. */
   Progress probe(long next) {
-    return new Progress(next, matchIndex, false, List.of(), recentActive, silent, ackedRound, lastAckMillis, snapshotting);
+    return new Progress(next, matchIndex, false, List.of(), recentActive, silent, ackedRound, lastAckMillis, false);
   }
 
   /** A check-quorum tick passed: liveness counts afresh. */

@@ -126,6 +126,30 @@ class SnapshotCoreTest {
   }
 
   @Test
+  void aSnapshotGoesOnlyToAFollowerThatAnswersAndStopsWhenItFallsSilent() {
+    CoreDriver d = leaderWithCompactedLog();
+    long term = d.state.term();
+    d.deliver(new AppendEntriesReply(term, N2, 2, false, d.storage.lastIndex(), 0, 6, 0));
+    assertThat(ops(d, SendSnapshot.class)).hasSize(1);
+    // n2 falls silent (n3 still answers): at the second check-quorum tick its transfer ends.
+    d.ackAll(N3, 3, 0);
+    d.step(Input.Tick.CHECK_QUORUM);
+    d.ackAll(N3, 3, 0);
+    d.steps.clear();
+    d.step(Input.Tick.CHECK_QUORUM);
+    assertThat(ops(d, SnapshotDone.class)).containsExactly(new SnapshotDone(N2));
+    assertThat(d.leader().orElseThrow().state().progress().get(N2).snapshotting()).isFalse();
+    // While it stays silent, heartbeats go, but no snapshot is streamed into the void.
+    d.steps.clear();
+    d.step(Input.Tick.HEARTBEAT);
+    assertThat(ops(d, SendSnapshot.class)).isEmpty();
+    assertThat(d.appendsTo(N2)).isNotEmpty();
+    // It answers again: a new transfer starts at once (of the state as it is then).
+    d.deliver(new AppendEntriesReply(term, N2, 2, false, 8, 0, 6, 0));
+    assertThat(ops(d, SendSnapshot.class)).containsExactly(new SendSnapshot(N2));
+  }
+
+  @Test
   void aFollowerStagesAChunkOfItsLeaderBeyondItsCommitIndex() { // Figure 13, receiver
     CoreDriver d = CoreDriver.withLog(SETTINGS, 1, 1);
     d.deliver(append(2, 0, 0, List.of(), 0)); // n2 leads term 2
