@@ -30,6 +30,8 @@ import raftkv.common.NodeMessage;
  *   <li>{@link Scan}: one page of the keys that start with a prefix, in byte order, with the same
  *       consistency choices as a read (a linearizable scan goes through the same ReadIndex); the
  *       {@link ScanReply} carries a continuation while more keys may follow.
+ *   <li>{@link ReadSnapshot}: one chunk of a backup of the whole store, from the leader only (others
+ *       answer {@code not_leader}), every chunk of one backup read from the same frozen view.
  *   <li>{@link GetStatus}: the node's view of itself, never forwarded.
  * </ul>
  */
@@ -37,7 +39,7 @@ public final class ClientProtocol {
   private ClientProtocol() {}
 
   public sealed interface Request extends NodeMessage, CborSerializable
-      permits Register, Write, Read, Scan, GetStatus {}
+      permits Register, Write, Read, Scan, ReadSnapshot, GetStatus {}
 
   /**
    * Starts a session (dissertation §6.3): the leader logs a registration, and once it is applied the
@@ -77,6 +79,81 @@ public final class ClientProtocol {
       implements Request {}
 
   public record GetStatus(ActorRef<NodeStatus> replyTo) implements Request {}
+
+  /**
+   * Chunk {@code seq} of a backup ({@code kv_client snapshot save}). The first request ({@code
+   * cursorId == null}, {@code seq == 0}) makes the leader open a frozen view of its state machine
+   * (the state at its applied index) under a new cursor; the following ones name that cursor and
+   * ask for chunks 1, 2, ... in order. Asking again for the chunk just sent (a lost reply) reads it
+   * again, the same bytes. The leader keeps a cursor while it stays leader and the backup is not
+   * idle for long; after that, or on another node, the cursor is unknown and the backup must start
+   * over ({@code invalid_request}): its chunks could not come from one view otherwise.
+   */
+  public record ReadSnapshot(Long cursorId, long seq, ActorRef<SnapshotChunkReply> replyTo)
+      implements Request {}
+
+  /**
+   * One chunk of a backup, when {@code result} is ok: {@code data} is a run of snapshot entries (as
+   * {@code raftkv.storage.SnapshotChunks} encodes them), {@code digest} chains a CRC32C through
+   * every chunk of the backup up to this one, and {@code last} marks the final chunk. Every chunk of
+   * one cursor carries the same {@code index}, {@code term} (of the entry at {@code index}) and
+   * {@code members}. Otherwise no data, and {@code leaderId}/{@code leader} as in a {@link Reply}.
+   */
+  public record SnapshotChunkReply(
+      Result result,
+      Long cursorId,
+      long seq,
+      long index,
+      long term,
+      List<Endpoint> members,
+      byte[] data,
+      boolean last,
+      long digest,
+      Integer leaderId,
+      Endpoint leader)
+      implements CborSerializable {
+
+    public SnapshotChunkReply {
+      members = members == null ? List.of() : List.copyOf(members);
+      data = data == null ? new byte[0] : data;
+    }
+
+    public static SnapshotChunkReply failed(Result result) {
+      return new SnapshotChunkReply(result, null, 0, 0, 0, List.of(), null, false, 0, null, null);
+    }
+
+    public static SnapshotChunkReply notLeader(String message, Integer leaderId, Endpoint leader) {
+      return new SnapshotChunkReply(
+          Result.error(ErrorCode.NOT_LEADER, message), null, 0, 0, 0, List.of(), null, false, 0,
+          leaderId, leader);
+    }
+
+    /** The outcome and leader hint alone, as the retry policy reads every reply. */
+    public Reply header() {
+      return new Reply(result, leaderId, leader);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SnapshotChunkReply r
+          && r.result.equals(result) && java.util.Objects.equals(r.cursorId, cursorId)
+          && r.seq == seq && r.index == index && r.term == term && r.members.equals(members)
+          && java.util.Arrays.equals(r.data, data) && r.last == last && r.digest == digest
+          && java.util.Objects.equals(r.leaderId, leaderId)
+          && java.util.Objects.equals(r.leader, leader);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(result, cursorId, seq, index, term, digest);
+    }
+
+    @Override
+    public String toString() {
+      return "SnapshotChunkReply[" + result + ", cursor " + cursorId + " seq " + seq + " at "
+          + index + "@" + term + ", " + data.length + "B" + (last ? ", last" : "") + "]";
+    }
+  }
 
   /** One key of a scan's page, and its value ({@code null} for a keys-only scan). */
   public record ScanEntry(String key, String value) implements CborSerializable {}

@@ -21,6 +21,7 @@ import javax.net.ssl.SSLContext;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
@@ -183,6 +184,13 @@ final class AkkaClusterClient implements ClusterClient {
     return ask(
         replyTo -> new ClientActor.Scan(prefix, after, limit, keysOnly, consistency, replyTo),
         () -> ScanReply.failed(Result.error(ErrorCode.TIMEOUT, "the client got no answer")));
+  }
+
+  @Override
+  public SnapshotChunkReply readSnapshot(Long cursorId, long seq) {
+    return ask(
+        replyTo -> new ClientActor.ReadSnapshot(cursorId, seq, replyTo),
+        () -> SnapshotChunkReply.failed(Result.error(ErrorCode.TIMEOUT, "the client got no answer")));
   }
 
   @Override

@@ -3,6 +3,7 @@ package raftkv.cli;
 import java.util.Optional;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.ClientActor.ClusterStatus;
@@ -29,6 +30,12 @@ interface ClusterClient extends AutoCloseable {
    * page when it could not be read.
    */
   ScanReply scan(String prefix, String after, int limit, boolean keysOnly, Consistency consistency);
+
+  /**
+   * Chunk {@code seq} of a backup from the leader: the first ({@code cursorId} null, {@code seq}
+   * 0) opens the backup's cursor, the others name it; a failed reply when it could not be read.
+   */
+  SnapshotChunkReply readSnapshot(Long cursorId, long seq);
 
   ClusterStatus status();
 

@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +36,7 @@ import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.ScanEntry;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Limits;
 import raftkv.api.Op;
@@ -64,6 +68,7 @@ import raftkv.common.TlsSettings;
       KvClient.Incr.class,
       KvClient.Scan.class,
       KvClient.Status.class,
+      KvClient.Snapshot.class,
       KvClient.Shell.class
     },
     footer = {
@@ -168,7 +173,8 @@ public final class KvClient {
 
   /** A parsed command. */
   sealed interface ClientCommand
-      permits WriteCommand, GetCommand, ScanCommand, StatusCommand, ShellCommand {}
+      permits WriteCommand, GetCommand, ScanCommand, StatusCommand, SnapshotSaveCommand,
+          ShellCommand {}
 
   record WriteCommand(Op op) implements ClientCommand {}
 
@@ -179,6 +185,8 @@ public final class KvClient {
       implements ClientCommand {}
 
   record StatusCommand() implements ClientCommand {}
+
+  record SnapshotSaveCommand(Path file) implements ClientCommand {}
 
   record ShellCommand() implements ClientCommand {}
 
@@ -346,6 +354,38 @@ public final class KvClient {
   }
 
   @Command(
+      name = "snapshot",
+      sortOptions = false,
+      description = "Backups of the whole store (restore one with kvstore restore).",
+      subcommands = {SnapshotSave.class})
+  static final class Snapshot {}
+
+  @Command(
+      name = "save",
+      sortOptions = false,
+      description = {
+        "Write a consistent, checksummed backup of the whole store (keys, values and client"
+            + " sessions) from the leader to FILE, online: the state at the leader's applied index"
+            + " when the backup begins. FILE must not exist; it appears only once the backup is"
+            + " complete and synced (meanwhile FILE.tmp). --timeout applies to each chunk."
+      })
+  static final class SnapshotSave implements Source {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "Where to write it; must not exist.")
+    String file;
+
+    @Override
+    public ClientCommand command() {
+      try {
+        return new SnapshotSaveCommand(Path.of(file));
+      } catch (InvalidPathException e) {
+        throw new ParameterException(spec.commandLine(), "FILE: " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(
       name = "shell",
       sortOptions = false,
       description = {
@@ -506,7 +546,13 @@ public final class KvClient {
       if (!parsed.hasSubcommand()) {
         throw new ParameterException(cl, "missing COMMAND");
       }
-      Source source = (Source) parsed.subcommand().commandSpec().userObject();
+      ParseResult sub = parsed.subcommand();
+      while (sub.hasSubcommand()) {
+        sub = sub.subcommand(); // snapshot save
+      }
+      if (!(sub.commandSpec().userObject() instanceof Source source)) {
+        throw new ParameterException(sub.commandSpec().commandLine(), "missing COMMAND");
+      }
       command = source.command();
       settings = root.settings(cl);
       session = root.session(cl);
@@ -534,6 +580,13 @@ public final class KvClient {
           (output.json() ? out : err).println(output.scanPage(ScanReply.failed(r), sc.keysOnly()).get(0));
         }
         return Output.exitCode(r);
+      }
+      if (command instanceof SnapshotSaveCommand save) {
+        Result r = saveSnapshot(save.file(), cluster, output, out::println);
+        if (!r.ok()) {
+          (output.json() ? out : err).println(output.result(Output.Kind.GET, r));
+        }
+        return r.ok() ? Output.EXIT_OK : Output.EXIT_ERROR; // nothing written either way
       }
       Printed p = session.perform(command, cluster, output);
       print(p, output, out, err);
@@ -639,6 +692,54 @@ public final class KvClient {
         return Result.value(null, 0);
       }
       after = next;
+    }
+  }
+
+  /**
+   * Writes a backup of the whole store to {@code file}: asks the leader for chunk after chunk of
+   * one cursor, checks each against the leader's chained checksum and writes it (see {@link
+   * BackupFile}), and prints one line once the file is complete. Returns ok, or why the backup
+   * failed; then nothing is left at {@code file} (nor at {@code file.tmp}).
+   */
+  static Result saveSnapshot(Path file, ClusterClient cluster, Output output, Consumer<String> print) {
+    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Result.error(ErrorCode.INVALID_REQUEST,
+          file + " exists: a backup never overwrites a file; give a new name");
+    }
+    BackupFile.Writer writer = null;
+    try {
+      Long cursor = null;
+      BackupFile.Header header = null;
+      for (long seq = 0; ; seq++) {
+        SnapshotChunkReply chunk = cluster.readSnapshot(cursor, seq);
+        if (!chunk.result().ok()) {
+          return seq == 0 ? chunk.result() : Result.error(chunk.result().error(),
+              "the backup failed at chunk " + seq + ": " + chunk.result().message());
+        }
+        if (header == null) {
+          cursor = chunk.cursorId();
+          header = new BackupFile.Header(chunk.index(), chunk.term(), chunk.members());
+          writer = BackupFile.Writer.create(file, header);
+        } else if (!cursor.equals(chunk.cursorId()) || chunk.seq() != seq
+            || chunk.index() != header.index() || chunk.term() != header.term()) {
+          return Result.error(ErrorCode.UNAVAILABLE,
+              "the leader changed during the backup (chunk " + seq + "); run it again");
+        }
+        writer.chunk(chunk.data(), chunk.digest());
+        if (chunk.last()) {
+          BackupFile.Summary summary = writer.finish();
+          print.accept(output.snapshotSaved(summary, file));
+          return Result.value(null, 0);
+        }
+      }
+    } catch (BackupFile.Refused e) {
+      return Result.error(ErrorCode.UNAVAILABLE, e.getMessage());
+    } catch (IOException e) {
+      return Result.error(ErrorCode.UNAVAILABLE, "cannot write " + file + ": " + e.getMessage());
+    } finally {
+      if (writer != null) {
+        writer.close();
+      }
     }
   }
 

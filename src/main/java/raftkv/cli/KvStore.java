@@ -53,7 +53,8 @@ import raftkv.storage.StorageException;
 
 /**
  * Runs one node: {@code kvstore --id 1 --port 9001 --peers 9002,9003}. As the jar's entry point it
- * also runs {@code kvstore check HISTORY}, the linearizability checker ({@link CheckHistory}).
+ * also runs {@code kvstore check HISTORY}, the linearizability checker ({@link CheckHistory}), and
+ * {@code kvstore restore FILE ...}, which makes a data directory from a backup ({@link Restore}).
  *
  * <p>Everything that can be checked is checked before Akka starts, and each failure is one line on
  * stderr: a bad command line exits 2 (with the usage), anything else 1. Then the node runs until
@@ -78,10 +79,22 @@ import raftkv.storage.StorageException;
       "With --tls-dir (or raftkv.tls) peers talk TLS with mutual authentication",
       "and the HTTP API is HTTPS with client certificates; see the README's TLS.",
       "",
-      "kvstore check HISTORY checks a history file for linearizability (check --help)."
+      "kvstore check HISTORY checks a history file for linearizability (check --help).",
+      "kvstore restore FILE --id N --peers ... makes a data directory from a backup",
+      "(kv_client snapshot save FILE); see restore --help."
     })
 public final class KvStore {
-  private static final Logger log = LoggerFactory.getLogger(KvStore.class);
+  /**
+   * The node's logger, made on first use: {@code kvstore restore} chooses the logging set-up (its
+   * stdout holds only its result) before anything touches SLF4J.
+   */
+  private static final class Log {
+    static final Logger log = LoggerFactory.getLogger(KvStore.class);
+  }
+
+  private static Logger log() {
+    return Log.log;
+  }
 
   /** How long the coordinated shutdown waits for the node to stop before storage is closed. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(3);
@@ -140,6 +153,11 @@ public final class KvStore {
   private KvStore() {}
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("restore")
+        && System.getProperty("logback.configurationFile") == null) {
+      // As kv_client's: stdout holds only the result; warnings go to stderr.
+      System.setProperty("logback.configurationFile", "logback-client.xml");
+    }
     System.exit(run(args, System.out, System.err));
   }
 
@@ -150,6 +168,9 @@ public final class KvStore {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length > 0 && args[0].equals("check")) {
       return CheckHistory.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+    }
+    if (args.length > 0 && args[0].equals("restore")) {
+      return Restore.run(Arrays.copyOfRange(args, 1, args.length), out, err);
     }
     return run(args, out, err, true);
   }
@@ -267,9 +288,9 @@ public final class KvStore {
 
     MDC.put("nodeId", "n" + cluster.selfId());
     if (cluster.peers().isEmpty()) {
-      log.warn("No peers: a one-node cluster, whose writes are stored on this node alone");
+      log().warn("No peers: a one-node cluster, whose writes are stored on this node alone");
     }
-    log.info(
+    log().info(
         "Starting node [n{}] at [{}], peers {}, data [{}]; election timeout [{}..{}) ms, heartbeat [{}] ms, pre-vote [{}], check-quorum [{}]",
         cluster.selfId(),
         NodeAddress.nodePath(cluster.self()),
@@ -281,10 +302,10 @@ public final class KvStore {
         settings.preVote() ? "on" : "off",
         settings.checkQuorum() ? "on" : "off");
     tls.ifPresentOrElse(
-        t -> log.info(
+        t -> log().info(
             "TLS on (Artery tls-tcp and HTTPS, client certificates required): key store [{}], trust store [{}], hostname verification [{}]",
             t.keyStore(), t.trustStore(), t.hostnameVerification() ? "on" : "off"),
-        () -> log.info("TLS off: plain TCP between nodes, plain HTTP"));
+        () -> log().info("TLS off: plain TCP between nodes, plain HTTP"));
 
     PrometheusMetrics metrics = new PrometheusMetrics().withRocksDb(storage::property);
     ActorSystem<NodeGuardian.Command> system;
@@ -366,7 +387,7 @@ public final class KvStore {
   }
 
   private Failure httpFailed(ActorSystem<NodeGuardian.Command> system, int http, Throwable why) {
-    log.error("Cannot listen for HTTP on {}:{}: {}", host, http, why.toString());
+    log().error("Cannot listen for HTTP on {}:{}: {}", host, http, why.toString());
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().join();
     if (causedBy(why, BindException.class)) {
@@ -527,10 +548,10 @@ public final class KvStore {
                 .handle(
                     (done, failure) -> {
                       if (failure != null) {
-                        log.warn("Node did not stop within {} ms; closing storage anyway", STOP_TIMEOUT.toMillis());
+                        log().warn("Node did not stop within {} ms; closing storage anyway", STOP_TIMEOUT.toMillis());
                       }
                       storage.close(); // synchronized with the store's writes: never under one
-                      log.info("Node stopped; storage closed");
+                      log().info("Node stopped; storage closed");
                       return Done.getInstance();
                     }));
     // A JVM stopped by a signal exits 143 (128 + SIGTERM) once its hooks are done. A SIGTERM is

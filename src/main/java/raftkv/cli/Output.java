@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -73,6 +74,27 @@ final class Output {
   /** The one line that reports {@code r}. */
   String result(Kind kind, Result r) {
     return json ? resultJson(kind, r) : resultText(kind, r);
+  }
+
+  /**
+   * The line of a backup written: {@code saved snapshot at index N (term T): K keys, B bytes, to
+   * FILE}, or one JSON object with the same.
+   */
+  String snapshotSaved(BackupFile.Summary s, Path file) {
+    if (json) {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("ok", true);
+      n.put("index", s.header().index());
+      n.put("term", s.header().term());
+      n.put("keys", s.keys());
+      n.put("entries", s.entries());
+      n.put("bytes", s.bytes());
+      n.put("chunks", s.chunks());
+      n.put("file", file.toString());
+      return write(n);
+    }
+    return "saved snapshot at index " + s.header().index() + " (term " + s.header().term() + "): "
+        + s.keys() + " keys, " + s.bytes() + " bytes, to " + file;
   }
 
   /** The line for a command that does not parse (shell only; one-shot usage goes to picocli). */

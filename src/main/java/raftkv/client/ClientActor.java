@@ -21,6 +21,7 @@ import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.Limits;
 import raftkv.api.NodeAddress;
 import raftkv.api.Op;
@@ -124,8 +125,20 @@ public final class ClientActor {
     }
   }
 
-  /** A reply to attempt {@code tag}; {@code page} is the whole answer to a scan (else null). */
-  private record GotReply(long tag, Reply reply, ScanReply page) implements Command {}
+  /**
+   * One chunk of a backup, see {@link ClientProtocol.ReadSnapshot}; retried as a read is (asking
+   * again for a chunk reads the same bytes). The answer is the chunk, or a {@link
+   * SnapshotChunkReply#failed} one with the reason.
+   */
+  public record ReadSnapshot(Long cursorId, long seq, ActorRef<SnapshotChunkReply> replyTo)
+      implements Command {}
+
+  /**
+   * A reply to attempt {@code tag}; {@code page} is the whole answer to a scan, {@code chunk} to a
+   * backup's read (else null).
+   */
+  private record GotReply(long tag, Reply reply, ScanReply page, SnapshotChunkReply chunk)
+      implements Command {}
 
   private record GotStatus(long tag, NodeStatus status) implements Command {}
 
@@ -232,6 +245,7 @@ public final class ClientActor {
         .onMessage(Write.class, this::onWrite)
         .onMessage(Read.class, this::onRead)
         .onMessage(Scan.class, this::onScan)
+        .onMessage(ReadSnapshot.class, this::onReadSnapshot)
         .onMessage(Status.class, this::onStatus)
         .build();
   }
@@ -298,7 +312,7 @@ public final class ClientActor {
         new Job(
             tag -> {
               ActorRef<ScanReply> replyTo =
-                  inbox(page -> new GotReply(tag, page.header(), page));
+                  inbox(page -> new GotReply(tag, page.header(), page, null));
               return new ClientProtocol.Scan(
                   m.prefix(), m.after(), m.limit(), m.keysOnly(), m.consistency(), replyTo);
             },
@@ -309,9 +323,25 @@ public final class ClientActor {
             nextTag));
   }
 
+  private Behavior<Command> onReadSnapshot(ReadSnapshot m) {
+    return start(
+        new Job(
+            tag -> {
+              ActorRef<SnapshotChunkReply> replyTo =
+                  inbox(chunk -> new GotReply(tag, chunk.header(), null, chunk));
+              return new ClientProtocol.ReadSnapshot(m.cursorId(), m.seq(), replyTo);
+            },
+            new RetryPolicy.Request(
+                RetryPolicy.Kind.READ, "a backup changes nothing: run it again", timeout),
+            (result, reply) ->
+                m.replyTo().tell(
+                    reply != null ? reply.chunk() : SnapshotChunkReply.failed(result)),
+            nextTag));
+  }
+
   /** The reply address of attempt {@code tag} of a registration, write or read. */
   private ActorRef<Reply> inbox(long tag) {
-    return inbox(reply -> new GotReply(tag, reply, null));
+    return inbox(reply -> new GotReply(tag, reply, null, null));
   }
 
   private Behavior<Command> start(Job job) {
@@ -329,6 +359,7 @@ public final class ClientActor {
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
         .onMessage(Scan.class, this::stashIt)
+        .onMessage(ReadSnapshot.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)
         .build();
   }
@@ -414,6 +445,7 @@ public final class ClientActor {
         .onMessage(Write.class, this::stashIt)
         .onMessage(Read.class, this::stashIt)
         .onMessage(Scan.class, this::stashIt)
+        .onMessage(ReadSnapshot.class, this::stashIt)
         .onMessage(Status.class, this::stashIt)
         .build();
   }

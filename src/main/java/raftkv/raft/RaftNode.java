@@ -28,6 +28,7 @@ import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.PeerStatus;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.Limits;
 import raftkv.api.Result;
 import raftkv.common.Endpoint;
@@ -163,6 +164,8 @@ public final class RaftNode {
   private final SnapshotSender snapshots;
   /** A follower's incoming snapshot. */
   private final SnapshotReceiver incoming;
+  /** A leader's backups in progress ({@code kv_client snapshot save}). */
+  private final BackupCursors backups;
 
   /**
    * The node's behavior. {@code random} draws election timeouts and the run's incarnation, and
@@ -244,6 +247,7 @@ public final class RaftNode {
     this.snapshots =
         new SnapshotSender(cluster, settings.snapshots(), storage, transport, core::nowMillis, log);
     this.incoming = new SnapshotReceiver(storage.stateStore(), log);
+    this.backups = new BackupCursors(storage, settings.snapshots().chunkBytes(), core::nowMillis, log);
     // An install interrupted by a crash is finished before the state machine loads its state; a
     // transfer interrupted before its end is dropped (the leader sends it again).
     if (storage.stateStore().pendingInstall() >= 0) {
@@ -327,10 +331,12 @@ public final class RaftNode {
         .onSignal(Terminated.class, this::onStateMachineStopped)
         .onSignal(PostStop.class, signal -> {
           snapshots.endAll();
+          backups.endAll();
           return Behaviors.same();
         })
         .onSignal(PreRestart.class, signal -> {
           snapshots.endAll();
+          backups.endAll();
           return Behaviors.same();
         })
         .onMessage(FromPeer.class, m -> step(m.message()))
@@ -377,6 +383,7 @@ public final class RaftNode {
     state = execute(before, core.step(before, in));
     if (in == Tick.HEARTBEAT && state.role() instanceof Role.Leader) {
       snapshots.tick();
+      backups.tick();
     }
     // A behavior per role, not per state: most steps change the state, few change the role.
     return state.role().getClass() == before.role().getClass() ? Behaviors.same() : behaviorFor(state);
@@ -412,6 +419,7 @@ public final class RaftNode {
     }
     if (before.role() instanceof Role.Leader && !(s.role() instanceof Role.Leader)) {
       snapshots.endAll();
+      backups.endAll();
     }
     if (fx.syncAfterSend()) {
       long started = System.nanoTime();
@@ -629,8 +637,29 @@ public final class RaftNode {
       // §6.4: the same ReadIndex round as a linearizable read
       return step(new Input.Read(new ScanCaller(sc, System.nanoTime())));
     }
+    if (request instanceof ClientProtocol.ReadSnapshot rs) {
+      onReadSnapshot(s, rs);
+      return Behaviors.same();
+    }
     onStatus(s, (ClientProtocol.GetStatus) request);
     return Behaviors.same();
+  }
+
+  /**
+   * A backup's chunk, from the leader's own stored state: a follower answers {@code not_leader}
+   * with its hint, as to a write, so the client finds the leader; a backup begun on this node
+   * while it led ends when it stops leading (its cursors close), and its client starts over.
+   */
+  private void onReadSnapshot(RaftState s, ClientProtocol.ReadSnapshot m) {
+    if (!(s.role() instanceof Role.Leader)) {
+      int leader = s.node().leaderId();
+      m.replyTo().tell(SnapshotChunkReply.notLeader(
+          leader > 0 ? "node n" + cluster.selfId() + " is not the leader; the leader is n" + leader
+              : "node n" + cluster.selfId() + " is not the leader and knows none",
+          idOrNull(leader), s.node().leader()));
+      return;
+    }
+    m.replyTo().tell(backups.read(m, cluster.members()));
   }
 
   private void onStatus(RaftState s, ClientProtocol.GetStatus m) {

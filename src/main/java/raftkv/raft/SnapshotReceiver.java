@@ -3,8 +3,9 @@ package raftkv.raft;
 import java.util.List;
 import org.slf4j.Logger;
 import raftkv.common.Endpoint;
-import raftkv.raft.SnapshotChunks.Entry;
 import raftkv.raft.core.Rpc.InstallSnapshot;
+import raftkv.storage.SnapshotChunks.Entry;
+import raftkv.storage.SnapshotChunks;
 import raftkv.storage.StateStore;
 
 /**

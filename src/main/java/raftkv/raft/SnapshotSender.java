@@ -7,11 +7,12 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
-import raftkv.raft.SnapshotChunks.Chunk;
-import raftkv.raft.SnapshotChunks.Position;
 import raftkv.raft.core.ClusterConfig;
 import raftkv.raft.core.Rpc.InstallSnapshot;
 import raftkv.storage.RaftStorage;
+import raftkv.storage.SnapshotChunks.Chunk;
+import raftkv.storage.SnapshotChunks.Position;
+import raftkv.storage.SnapshotChunks;
 import raftkv.storage.StateStore;
 
 /**

@@ -9,26 +9,32 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import raftkv.api.ClientProtocol.Consistency;
 import raftkv.api.ClientProtocol.Continuation;
 import raftkv.api.ClientProtocol.NodeStatus;
 import raftkv.api.ClientProtocol.ScanEntry;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
 import raftkv.client.ClientActor.ClusterStatus;
 import raftkv.client.ClientActor.NodeView;
 import raftkv.common.Endpoint;
+import raftkv.storage.SnapshotChunks;
 
 /** The CLI without a cluster: parsing, sessions, output shapes and exit codes. */
 class KvClientTest {
@@ -67,6 +73,17 @@ class KvClientTest {
       String call = "write " + clientId + " " + seq + " " + op;
       calls.add(call);
       return answer.apply(call);
+    }
+
+    /** The chunks a backup gets, in order; a failed reply past their end. */
+    List<SnapshotChunkReply> chunks = List.of();
+
+    @Override
+    public SnapshotChunkReply readSnapshot(Long cursorId, long seq) {
+      calls.add("readSnapshot " + cursorId + " " + seq);
+      return seq < chunks.size()
+          ? chunks.get((int) seq)
+          : SnapshotChunkReply.failed(Result.error(ErrorCode.INVALID_REQUEST, "no such chunk"));
     }
 
     @Override
@@ -159,6 +176,83 @@ class KvClientTest {
 
   private static String line(Output.Kind kind, Result r) {
     return new Output(true).result(kind, r);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // snapshot save
+
+  @TempDir Path tmp;
+
+  private static SnapshotChunkReply chunk(long cursor, long seq, long index, byte[] data, long digestBefore, boolean last) {
+    return new SnapshotChunkReply(Result.value(null, 0), cursor, seq, index, 4, List.of(N1, N2, N3), data, last,
+        SnapshotChunks.digest(digestBefore, data), null, null);
+  }
+
+  /** One entry of KEYS, as a snapshot chunk holds it. */
+  private static byte[] entry(String key, String value) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    byte[] v = value.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(9 + k.length + v.length)
+        .put((byte) 0).putInt(k.length).put(k).putInt(v.length).put(v).array();
+  }
+
+  @Test
+  void snapshotSaveWritesEveryChunkOfOneCursorAndPrintsOneLine() throws Exception {
+    FakeCluster fake = new FakeCluster(call -> Result.value(null, 0));
+    byte[] a = entry("a", "1");
+    byte[] b = entry("b", "2");
+    SnapshotChunkReply first = chunk(7, 0, 40, a, 0, false);
+    fake.chunks = List.of(first, chunk(7, 1, 40, b, first.digest(), true));
+    Path file = tmp.resolve("b.snap");
+    Run r = run(fake, "snapshot", "save", file.toString());
+    assertThat(r.err()).isEmpty();
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("saved snapshot at index 40 (term 4): 2 keys, "
+        + Files.size(file) + " bytes, to " + file + System.lineSeparator());
+    assertThat(fake.calls).containsExactly("readSnapshot null 0", "readSnapshot 7 1");
+    assertThat(BackupFile.read(file, e -> {}).entries()).isEqualTo(2);
+  }
+
+  @Test
+  void snapshotSaveWithJsonPrintsOneObject() throws Exception {
+    FakeCluster fake = new FakeCluster(call -> Result.value(null, 0));
+    fake.chunks = List.of(chunk(9, 0, 12, entry("k", "v"), 0, true));
+    Path file = tmp.resolve("j.snap");
+    Run r = run(fake, "--json", "snapshot", "save", file.toString());
+    assertThat(r.code()).isZero();
+    assertThat(json(r.out().strip()))
+        .containsEntry("ok", true)
+        .containsEntry("index", 12)
+        .containsEntry("term", 4)
+        .containsEntry("keys", 1)
+        .containsEntry("bytes", (int) Files.size(file))
+        .containsEntry("file", file.toString());
+  }
+
+  @Test
+  void aLeaderChangeOrADamagedChunkFailsTheBackupInOneLineAndLeavesNothing() throws Exception {
+    FakeCluster fake = new FakeCluster(call -> Result.value(null, 0));
+    byte[] a = entry("a", "1");
+    SnapshotChunkReply first = chunk(7, 0, 40, a, 0, false);
+    fake.chunks = List.of(first, SnapshotChunkReply.failed(Result.error(ErrorCode.INVALID_REQUEST,
+        "backup 7 is not open on this node (the leader changed, or it was idle over 30 s): run the backup again")));
+    Path file = tmp.resolve("b.snap");
+    Run r = run(fake, "snapshot", "save", file.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: invalid_request: the backup failed at chunk 1: backup 7 is not open"
+        + " on this node (the leader changed, or it was idle over 30 s): run the backup again" + System.lineSeparator());
+    assertThat(tmp.toFile().list()).isEmpty();
+
+    SnapshotChunkReply damaged = new SnapshotChunkReply(Result.value(null, 0), 8L, 0, 40, 4, List.of(N1), a, true,
+        first.digest() + 1, null, null);
+    fake.chunks = List.of(damaged);
+    r = run(fake, "snapshot", "save", file.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: unavailable: chunk 0 does not match the leader's checksum"
+        + System.lineSeparator());
+    assertThat(tmp.toFile().list()).isEmpty();
+
+    assertThat(run(fake, "snapshot").err()).startsWith("error: missing COMMAND");
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import raftkv.api.ClientProtocol.PeerStatus;
 import raftkv.api.ClientProtocol.Reply;
 import raftkv.api.ClientProtocol.ScanEntry;
 import raftkv.api.ClientProtocol.ScanReply;
+import raftkv.api.ClientProtocol.SnapshotChunkReply;
 import raftkv.api.ErrorCode;
 import raftkv.api.Op;
 import raftkv.api.Result;
@@ -76,6 +77,7 @@ class WireFormatTest {
     ActorRef<Reply> replyTo = kit.<Reply>createTestProbe().ref();
     ActorRef<NodeStatus> statusTo = kit.<NodeStatus>createTestProbe().ref();
     ActorRef<ScanReply> scanTo = kit.<ScanReply>createTestProbe().ref();
+    ActorRef<SnapshotChunkReply> chunkTo = kit.<SnapshotChunkReply>createTestProbe().ref();
     byte[] binary = new byte[256];
     for (int i = 0; i < binary.length; i++) {
       binary[i] = (byte) i; // every byte value, NUL and invalid UTF-8 included
@@ -122,6 +124,8 @@ class WireFormatTest {
         new ClientProtocol.Scan("pre/ü", Continuation.after("pre/ü1"), 10, false, Consistency.LINEARIZABLE, scanTo),
         new ClientProtocol.Scan("", null, 0, true, Consistency.STALE, scanTo),
         new ClientProtocol.GetStatus(statusTo),
+        new ClientProtocol.ReadSnapshot(null, 0, chunkTo),
+        new ClientProtocol.ReadSnapshot(7L, 3, chunkTo),
         // Replies
         Reply.of(Result.value("v", 12)),
         Reply.of(Result.value(null, 0)),
@@ -139,6 +143,10 @@ class WireFormatTest {
         ScanReply.page(List.of(), null),
         ScanReply.notLeader("node n1 is not the leader; the leader is n2", 2, N2),
         new ScanEntry("k", "v"),
+        new SnapshotChunkReply(Result.value(null, 0), 7L, 3, 40, 4, List.of(N1, N2), binary, false, 77, null, null),
+        new SnapshotChunkReply(Result.value(null, 0), 7L, 4, 40, 4, List.of(N1, N2), new byte[0], true, -1, null, null),
+        SnapshotChunkReply.notLeader("node n1 is not the leader; the leader is n2", 2, N2),
+        SnapshotChunkReply.failed(Result.error(ErrorCode.INVALID_REQUEST, "backup 7 is not open")),
         caughtUp,
         neverHeard)
         .map(m -> Arguments.of(m.getClass().getSimpleName(), m));
@@ -173,7 +181,10 @@ class WireFormatTest {
             Rpc.PeerMessage.class.getPermittedSubclasses(),
             ClientProtocol.Request.class.getPermittedSubclasses(),
             Op.class.getPermittedSubclasses(),
-            new Class<?>[] {Reply.class, ScanReply.class, ScanEntry.class, NodeStatus.class, PeerStatus.class})
+            new Class<?>[] {
+              Reply.class, ScanReply.class, ScanEntry.class, SnapshotChunkReply.class,
+              NodeStatus.class, PeerStatus.class
+            })
         .flatMap(Arrays::stream)
         .forEach(c -> assertThat(covered).as("cases").contains(c));
   }

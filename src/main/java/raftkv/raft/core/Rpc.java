@@ -121,7 +121,7 @@ public final class Rpc {
    * One chunk of the leader's snapshot (Figure 13, §7), for a follower that needs entries the
    * leader's log no longer holds. The snapshot is the leader's state machine as of {@code lastIndex}
    * (an entry of {@code lastTerm}) in the configuration {@code members}; {@code data} holds entries
-   * of it in key order (see {@code raftkv.raft.SnapshotChunks}), and chunks are numbered from 0
+   * of it in key order (see {@code raftkv.storage.SnapshotChunks}), and chunks are numbered from 0
    * ({@code seq}) within one transfer ({@code transfer}: the leader numbers its transfers, and a
    * follower tells them apart by it, its term and its sender). {@code digest} chains a checksum through every chunk up to this one: the
    * follower checks it before it stores the chunk, and so the whole snapshot before it installs it

@@ -1,4 +1,4 @@
-package raftkv.raft;
+package raftkv.storage;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
-import raftkv.storage.StateStore;
 import raftkv.storage.StateStore.Cursor;
 import raftkv.storage.StateStore.Space;
 
@@ -19,27 +18,28 @@ import raftkv.storage.StateStore.Space;
  * [key length: 4][key][value length: 4][value]}; a {@link Position} says where the next chunk
  * starts, so any chunk can be read again from a frozen view (a resend after a loss). Each chunk's
  * {@link #digest} chains a CRC32C through every chunk before it, so the last one's vouches for the
- * whole snapshot.
+ * whole snapshot. InstallSnapshot between nodes and backups ({@code kv_client snapshot save}, {@code
+ * kvstore restore}) use the same chunks.
  */
-final class SnapshotChunks {
+public final class SnapshotChunks {
   private SnapshotChunks() {}
 
   /** The two spaces a snapshot holds, in the order it sends them. */
   private static final List<Space> SPACES = List.of(Space.KEYS, Space.SESSIONS);
 
   /** Where a chunk starts: in {@code space}, strictly after {@code after} (null: at its start). */
-  record Position(Space space, byte[] after) {
-    static final Position START = new Position(Space.KEYS, null);
+  public record Position(Space space, byte[] after) {
+    public static final Position START = new Position(Space.KEYS, null);
   }
 
   /** One chunk read: its data, where the next one starts, and whether it is the last. */
-  record Chunk(byte[] data, Position next, boolean last) {}
+  public record Chunk(byte[] data, Position next, boolean last) {}
 
   /** One entry of a chunk. */
-  record Entry(Space space, byte[] key, byte[] value) {}
+  public record Entry(Space space, byte[] key, byte[] value) {}
 
   /** Reads the chunk that starts at {@code from}: entries until {@code maxBytes} are reached. */
-  static Chunk read(StateStore.View view, Position from, long maxBytes) {
+  public static Chunk read(StateStore.View view, Position from, long maxBytes) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     try {
@@ -74,7 +74,7 @@ final class SnapshotChunks {
    *
    * @throws IllegalArgumentException if the data is not a run of whole entries of KEYS or SESSIONS
    */
-  static List<Entry> decode(byte[] data) {
+  public static List<Entry> decode(byte[] data) {
     List<Entry> entries = new ArrayList<>();
     ByteBuffer in = ByteBuffer.wrap(data);
     try {
@@ -83,9 +83,9 @@ final class SnapshotChunks {
         if (code != Space.KEYS.ordinal() && code != Space.SESSIONS.ordinal()) {
           throw new IllegalArgumentException("unknown space " + code + " in a snapshot chunk");
         }
-        byte[] key = new byte[in.getInt()];
+        byte[] key = new byte[length(in)];
         in.get(key);
-        byte[] value = new byte[in.getInt()];
+        byte[] value = new byte[length(in)];
         in.get(value);
         entries.add(new Entry(Space.values()[code], key, value));
       }
@@ -98,8 +98,22 @@ final class SnapshotChunks {
     return entries;
   }
 
-  /** The digest of a chunk holding {@code data}, after the chunks whose digest is {@code previous}. */
-  static long digest(long previous, byte[] data) {
+  /**
+   * A length read from {@code in}, checked against what is left before anything is allocated for
+   * it: a damaged length must not make a decode try to allocate gigabytes.
+   */
+  private static int length(ByteBuffer in) {
+    int n = in.getInt();
+    if (n < 0 || n > in.remaining()) {
+      throw new IllegalArgumentException(
+          "a snapshot chunk cut short or malformed: a length of " + n + " with " + in.remaining()
+              + " bytes left");
+    }
+    return n;
+  }
+
+    /** The digest of a chunk holding {@code data}, after the chunks whose digest is {@code previous}. */
+  public static long digest(long previous, byte[] data) {
     CRC32C crc = new CRC32C();
     crc.update(ByteBuffer.allocate(Long.BYTES).putLong(previous).array());
     crc.update(data);
