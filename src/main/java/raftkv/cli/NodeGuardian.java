@@ -37,7 +37,7 @@ import raftkv.storage.StorageException;
 public final class NodeGuardian {
   private NodeGuardian() {}
 
-  /** The dispatcher of the node's actor, defined in {@code application.conf}. */
+  /** The dispatcher of the node's actor, defined in the jar's {@code reference.conf}. */
   public static final String STORAGE_DISPATCHER = "raftkv-storage-dispatcher";
 
   static final Duration MIN_BACKOFF = Duration.ofMillis(200);

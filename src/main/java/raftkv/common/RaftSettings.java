@@ -4,7 +4,8 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * Timing and limits of a node, read from the {@code raftkv} section of {@code application.conf}.
+ * Timing and limits of a node, read from the {@code raftkv} section of the configuration (defaults
+ * in the jar's {@code reference.conf}, overrides in an {@code application.conf} or {@code -D}).
  *
  * @param electionTimeoutMin lower bound (inclusive) of the randomized election timeout
  * @param electionTimeoutMax upper bound (exclusive) of the randomized election timeout
@@ -121,7 +122,7 @@ public record RaftSettings(
     }
   }
 
-  /** Reads the {@code raftkv} section; every key has a default in {@code application.conf}. */
+  /** Reads the {@code raftkv} section; every key has a default in {@code reference.conf}. */
   public static RaftSettings fromConfig(Config root) {
     Config c = root.getConfig("raftkv");
     return new RaftSettings(
@@ -143,7 +144,7 @@ public record RaftSettings(
         Snapshots.fromConfig(c.getConfig("snapshot")));
   }
 
-  /** The values {@code application.conf} ships with. */
+  /** The values {@code reference.conf} ships with. */
   public static RaftSettings defaults() {
     return new RaftSettings(
         Duration.ofMillis(150),

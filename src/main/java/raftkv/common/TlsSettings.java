@@ -24,7 +24,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * TLS for a node or a client, from {@code raftkv.tls} in {@code application.conf}: one key store
+ * TLS for a node or a client, from {@code raftkv.tls} (defaults in {@code reference.conf}): one key store
  * (this process's key and certificate chain) and one trust store (the cluster CA's certificate),
  * both PKCS12 under one password. The same two stores secure Artery ({@code tls-tcp}, both sides
  * of every connection show a certificate the other trusts) and the node's HTTPS port (a client

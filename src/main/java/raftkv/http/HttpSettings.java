@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * The HTTP API's settings, from {@code raftkv.http} in {@code application.conf}.
+ * The HTTP API's settings, from {@code raftkv.http} (defaults in the jar's {@code reference.conf}).
  *
  * @param requestTimeout how long one request may take, forwarding and retries included; then a
  *     write answers {@code timeout} (504, outcome unknown)
