@@ -18,7 +18,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import raftkv.common.Endpoint;
 import raftkv.storage.RocksDbStorage;
-import raftkv.storage.SnapshotChunks.Entry;
+import raftkv.storage.SnapshotChunks;
 import raftkv.storage.StateStore;
 import raftkv.storage.StorageException;
 
@@ -154,7 +154,7 @@ final class Restore {
       StateStore state = storage.stateStore();
       BackupFile.Summary again;
       try {
-        again = BackupFile.read(backup, entries -> stage(state, entries));
+        again = BackupFile.read(backup, entries -> SnapshotChunks.stage(state, entries));
       } catch (BackupFile.Refused e) {
         throw new Failure(e.getMessage() + " (it changed while being restored)");
       }
@@ -174,15 +174,6 @@ final class Restore {
       storage.sync();
     } finally {
       storage.close();
-    }
-  }
-
-  private static void stage(StateStore state, List<Entry> entries) {
-    try (StateStore.Batch batch = state.newBatch()) {
-      for (Entry e : entries) {
-        batch.put(StateStore.Space.INCOMING, StateStore.stagedKey(e.space(), e.key()), e.value());
-      }
-      state.stage(batch);
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.List;
 import org.slf4j.Logger;
 import raftkv.common.Endpoint;
 import raftkv.raft.core.Rpc.InstallSnapshot;
-import raftkv.storage.SnapshotChunks.Entry;
 import raftkv.storage.SnapshotChunks;
+import raftkv.storage.SnapshotChunks.Entry;
 import raftkv.storage.StateStore;
 
 /**
@@ -67,12 +67,7 @@ final class SnapshotReceiver {
       log.warn("Dropping chunk [{}] of the snapshot up to [{}] from [{}]: {}", m.seq(), index, m.from(), e.getMessage());
       return new Outcome(nextSeq, false);
     }
-    try (StateStore.Batch batch = store.newBatch()) {
-      for (Entry e : entries) {
-        batch.put(StateStore.Space.INCOMING, StateStore.stagedKey(e.space(), e.key()), e.value());
-      }
-      store.stage(batch);
-    }
+    SnapshotChunks.stage(store, entries);
     nextSeq++;
     digest = d;
     if (m.done()) {

@@ -70,6 +70,20 @@ public final class SnapshotChunks {
   }
 
   /**
+   * Stages {@code entries} of an incoming snapshot in {@link Space#INCOMING} of {@code store}, in
+   * one write (see {@link StateStore#stage}): a follower receiving a chunk, a restore reading a
+   * backup.
+   */
+  public static void stage(StateStore store, List<Entry> entries) {
+    try (StateStore.Batch batch = store.newBatch()) {
+      for (Entry e : entries) {
+        batch.put(Space.INCOMING, StateStore.stagedKey(e.space(), e.key()), e.value());
+      }
+      store.stage(batch);
+    }
+  }
+
+  /**
    * The entries of a chunk's data.
    *
    * @throws IllegalArgumentException if the data is not a run of whole entries of KEYS or SESSIONS
