@@ -83,12 +83,7 @@ class TlsRefusalTest {
   }
 
   private static Path copyOf(String name, String password, String... files) throws IOException {
-    Path dir = Files.createDirectory(tmp.resolve(name));
-    for (String f : files) {
-      Files.copy(certs.resolve(f), dir.resolve(f));
-    }
-    Files.writeString(dir.resolve("password"), password + "\n");
-    return dir;
+    return DevCerts.copyOf(certs, tmp.resolve(name), password, files);
   }
 
   @Test

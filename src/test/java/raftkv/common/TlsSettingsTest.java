@@ -40,12 +40,7 @@ class TlsSettingsTest {
 
   /** A directory holding copies of {@code files} from the good one and {@code password} as its password file. */
   private static Path copyOf(String name, String password, String... files) throws IOException {
-    Path dir = Files.createDirectory(tmp.resolve(name));
-    for (String f : files) {
-      Files.copy(certs.resolve(f), dir.resolve(f));
-    }
-    Files.writeString(dir.resolve("password"), password + "\n");
-    return dir;
+    return DevCerts.copyOf(certs, tmp.resolve(name), password, files);
   }
 
   @Test

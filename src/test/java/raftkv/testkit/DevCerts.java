@@ -2,6 +2,7 @@ package raftkv.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +33,19 @@ public final class DevCerts {
       p.destroyForcibly();
       throw new IOException("dev-certs.sh " + dir + " failed: " + new String(output, StandardCharsets.UTF_8));
     }
+    return dir;
+  }
+
+  /**
+   * A directory {@code dir} holding copies of {@code files} from {@code certs} (one {@link #make}
+   * made) and {@code password} as its password file: a TLS directory with a piece missing or wrong.
+   */
+  public static Path copyOf(Path certs, Path dir, String password, String... files) throws IOException {
+    Files.createDirectory(dir);
+    for (String f : files) {
+      Files.copy(certs.resolve(f), dir.resolve(f));
+    }
+    Files.writeString(dir.resolve("password"), password + "\n");
     return dir;
   }
 }
