@@ -250,9 +250,10 @@ public final class RaftNode {
     this.backups = new BackupCursors(storage, settings.snapshots().chunkBytes(), core::nowMillis, log);
     // An install interrupted by a crash is finished before the state machine loads its state; a
     // transfer interrupted before its end is dropped (the leader sends it again).
-    if (storage.stateStore().pendingInstall() >= 0) {
+    long pendingInstall = storage.stateStore().pendingInstall();
+    if (pendingInstall >= 0) {
       log.info("Finishing the install of a snapshot up to index [{}] that a restart interrupted",
-          storage.stateStore().pendingInstall());
+          pendingInstall);
       storage.stateStore().installStaged();
     } else {
       storage.stateStore().clearStaged();
