@@ -144,6 +144,15 @@ public final class InMemoryLog {
     return List.copyOf(log.subList(offset(index), log.size()));
   }
 
+  /** The bytes of the entries held, by {@link LogEntry#sizeBytes()}. */
+  public long bytes() {
+    long bytes = 0;
+    for (LogEntry e : log) {
+      bytes += e.sizeBytes();
+    }
+    return bytes;
+  }
+
   /** A copy of every entry held. */
   public List<LogEntry> copy() {
     return List.copyOf(log);

@@ -135,11 +135,7 @@ public class InMemoryStorage implements RaftStorage {
 
   @Override
   public synchronized long logBytes() {
-    long bytes = 0;
-    for (LogEntry e : log.copy()) {
-      bytes += e.sizeBytes();
-    }
-    return bytes;
+    return log.bytes();
   }
 
   /** A copy of every entry, for assertions. */
