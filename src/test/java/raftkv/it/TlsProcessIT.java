@@ -235,9 +235,13 @@ class TlsProcessIT {
     }
   }
 
+  /**
+   * One of {@code ids} that all of {@code ids} follow. A node that was just stopped is not an
+   * answer, though the others may still name it until their election timeouts fire.
+   */
   private static int leaderOf(int... ids) throws IOException {
     try {
-      return NodeProcesses.await("a leader that nodes " + Arrays.toString(ids) + " follow", DEADLINE, () -> {
+      return NodeProcesses.await("a leader among nodes " + Arrays.toString(ids) + " that they all follow", DEADLINE, () -> {
         Integer leader = null;
         for (int id : ids) {
           Optional<Integer> l = leaderSeenBy(id);
@@ -246,7 +250,8 @@ class TlsProcessIT {
           }
           leader = l.get();
         }
-        return Optional.ofNullable(leader);
+        Integer agreed = leader;
+        return Arrays.stream(ids).anyMatch(id -> agreed != null && id == agreed) ? Optional.of(agreed) : Optional.empty();
       });
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "; the ends of the logs:\n" + logTails(), e);
