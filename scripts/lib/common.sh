@@ -143,7 +143,7 @@ raftkv_json_field() {
   sed -nE "s/.*\"$1\":\"?([^\",}]*)\"?.*/\1/p" <<<"$2" | head -n 1
 }
 
-# Milliseconds since the epoch of a node log's HH:mm:ss.SSS time stamp, taken as today.
+# Milliseconds since the epoch of a node log's ISO 8601 time stamp (2026-12-02T17:05:00.123Z).
 raftkv_log_ms() {
-  date -d "$(date +%F) $1" +%s%3N
+  date -d "$1" +%s%3N
 }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -249,7 +248,7 @@ final class Failover {
     while (won.isEmpty() && System.nanoTime() < logDeadline) {
       won =
           survivors.stream()
-              .map(id -> wonIn(id, logOffsets[id], oldTerm, killMillis))
+              .map(id -> wonIn(id, logOffsets[id], oldTerm))
               .flatMap(Optional::stream)
               .min(Comparator.comparingLong(LogTimes.Won::epochMillis));
       if (won.isEmpty()) {
@@ -284,10 +283,9 @@ final class Failover {
 
   private record Timed(NodeStatus status, long nanos) {}
 
-  private Optional<LogTimes.Won> wonIn(int id, long offset, long oldTerm, long killMillis) {
+  private Optional<LogTimes.Won> wonIn(int id, long offset, long oldTerm) {
     try {
-      return LogTimes.firstWinAfter(
-          readFrom(cluster.log(id), offset), oldTerm, killMillis, ZoneId.systemDefault());
+      return LogTimes.firstWinAfter(readFrom(cluster.log(id), offset), oldTerm);
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -153,12 +153,31 @@ public final class KvStore {
   private KvStore() {}
 
   public static void main(String[] args) {
-    if (args.length > 0 && args[0].equals("restore")
-        && System.getProperty("logback.configurationFile") == null) {
-      // As kv_client's: stdout holds only the result; warnings go to stderr.
-      System.setProperty("logback.configurationFile", "logback-client.xml");
+    Optional<String> badFormat = logFormatError(System.getenv("RAFTKV_LOG_FORMAT"));
+    if (badFormat.isPresent()) {
+      System.err.println("kvstore: " + badFormat.get());
+      System.exit(2);
+    }
+    if (System.getProperty("logback.configurationFile") == null) {
+      if (args.length > 0 && args[0].equals("restore")) {
+        // As kv_client's: stdout holds only the result; warnings go to stderr.
+        System.setProperty("logback.configurationFile", "logback-client.xml");
+      } else if ("json".equals(System.getenv("RAFTKV_LOG_FORMAT"))) {
+        System.setProperty("logback.configurationFile", "logback-json.xml");
+      }
     }
     System.exit(run(args, System.out, System.err));
+  }
+
+  /**
+   * Why {@code RAFTKV_LOG_FORMAT} cannot be used, if it cannot: {@code text} (logback.xml) and
+   * {@code json} (logback-json.xml) are the formats; a typo must not pass for the default.
+   */
+  static Optional<String> logFormatError(String format) {
+    if (format == null || format.equals("text") || format.equals("json")) {
+      return Optional.empty();
+    }
+    return Optional.of("RAFTKV_LOG_FORMAT is '" + format + "': text (the default) or json");
   }
 
   /**

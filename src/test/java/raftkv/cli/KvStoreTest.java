@@ -78,6 +78,15 @@ class KvStoreTest {
   }
 
   @Test
+  void aLogFormatOtherThanTextOrJsonIsRefusedBeforeTheNodeStarts() {
+    assertThat(KvStore.logFormatError(null)).isEmpty();
+    assertThat(KvStore.logFormatError("text")).isEmpty();
+    assertThat(KvStore.logFormatError("json")).isEmpty();
+    assertThat(KvStore.logFormatError("JSON")).contains("RAFTKV_LOG_FORMAT is 'JSON': text (the default) or json");
+    assertThat(KvStore.logFormatError("")).isPresent();
+  }
+
+  @Test
   void refusesItselfAsAPeer() {
     assertUsageError(
         run(args("--id", "1", "--port", "9001", "--peers", "9002,9001")),

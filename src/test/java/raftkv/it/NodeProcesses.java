@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.time.LocalTime;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -107,10 +107,10 @@ public final class NodeProcesses implements AutoCloseable {
   }
 
   /** The time stamp of the first line at or after {@code from} that contains {@code text}. */
-  public Optional<LocalTime> firstLogTime(int i, int from, String text) throws IOException {
+  public Optional<Instant> firstLogTime(int i, int from, String text) throws IOException {
     List<String> lines = logLines(i);
     for (int n = from; n < lines.size(); n++) {
-      LocalTime t = LogTimes.timeOf(lines.get(n));
+      Instant t = LogTimes.timeOf(lines.get(n));
       if (t != null && lines.get(n).contains(text)) {
         return Optional.of(t);
       }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -111,8 +111,8 @@ class ProcessClusterIT {
     assertThat(back.leader()).isNotNull().isNotEqualTo(nodes.endpoint(first));
     assertThat(staleRead(first, "a")).contains("1");
     assertThat(staleRead(first, "b")).contains("2");
-    LocalTime up = nodes.firstLogTime(first, linesBefore, "starting in term").orElseThrow();
-    LocalTime following = nodes.firstLogTime(first, linesBefore, "Following leader").orElseThrow();
+    Instant up = nodes.firstLogTime(first, linesBefore, "starting in term").orElseThrow();
+    Instant following = nodes.firstLogTime(first, linesBefore, "Following leader").orElseThrow();
     long rejoinMs = Duration.between(up, following).toMillis();
     System.out.printf("restarted node: node up -> following the leader in %d ms%n", rejoinMs);
     assertThat(rejoinMs).as("Raft messages flow within 2 s of the restarted node being up").isLessThan(2000);
