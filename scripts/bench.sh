@@ -13,7 +13,7 @@
 #   scripts/bench.sh --quick          # a one-minute smoke run; prints, appends nothing
 #
 # Options: --compare etcd (--etcd is the same), --large, --quick, --sections S (only these, of
-# failover,latency,throughput,curves,cli,large; e.g. --sections large), --base-port N (nodes on
+# failover,latency,throughput,http,curves,cli,large; e.g. --sections http), --base-port N (nodes on
 # N+1..N+3, the --large cluster on N+11..N+13; default 9400), -- ARGS... (passed on to
 # raftkv.bench.Benchmark, e.g. -- --kills 10 --curve-seconds 5; see -- --help).
 # The benchmark's scratch directory is run/bench/ (wiped at each run; logs, data, results,
@@ -48,8 +48,8 @@ while (($#)); do
     --large) large=1 ;;
     --sections)
       [[ $# -ge 2 ]] || raftkv_die "--sections needs a value, e.g. failover,curves"
-      [[ "$2" =~ ^(failover|latency|throughput|curves|cli|large)(,(failover|latency|throughput|curves|cli|large))*$ ]] \
-        || raftkv_die "--sections: '$2' is not a comma-separated list of failover, latency, throughput, curves, cli, large"
+      [[ "$2" =~ ^(failover|latency|throughput|http|curves|cli|large)(,(failover|latency|throughput|http|curves|cli|large))*$ ]] \
+        || raftkv_die "--sections: '$2' is not a comma-separated list of failover, latency, throughput, http, curves, cli, large"
       only_sections="$2"
       shift
       ;;
@@ -121,9 +121,9 @@ if [[ -n "$(git -C "$RAFTKV_ROOT" status --porcelain -- . ':!BENCHMARKS.md' ':!d
   commit+="+dirty"
 fi
 
-sections="failover,latency,throughput,curves,cli"
+sections="failover,latency,throughput,http,curves,cli"
 if ((quick)); then
-  sections="failover,latency,throughput,curves"
+  sections="failover,latency,throughput,http,curves"
 fi
 if ((large)); then
   sections+=",large"

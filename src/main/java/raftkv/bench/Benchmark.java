@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ import raftkv.common.RaftSettings;
             + " larger than the nodes' heap.")
 public final class Benchmark implements Callable<Integer> {
   static final List<String> SECTIONS =
-      List.of("failover", "latency", "throughput", "curves", "cli", "large");
+      List.of("failover", "latency", "throughput", "http", "curves", "cli", "large");
 
   @Option(names = "--dir", required = true, paramLabel = "DIR",
       description = "Scratch directory, wiped first (only if missing, empty or made by a benchmark).")
@@ -135,9 +136,9 @@ public final class Benchmark implements Callable<Integer> {
   int largeSample;
 
   @Option(names = "--sections", split = ",", paramLabel = "S",
-      defaultValue = "failover,latency,throughput,curves,cli",
-      description = "Sections to run, in order, of failover, latency, throughput, curves, cli,"
-          + " large (default: ${DEFAULT-VALUE}).")
+      defaultValue = "failover,latency,throughput,http,curves,cli",
+      description = "Sections to run, in order, of failover, latency, throughput, http, curves,"
+          + " cli, large (default: ${DEFAULT-VALUE}).")
   List<String> sections;
 
   @Option(names = "--json", paramLabel = "FILE",
@@ -273,6 +274,10 @@ public final class Benchmark implements Callable<Integer> {
             warm = warmUp(cluster, client, runId, warm);
             throughput(cluster, client, report, runId);
           }
+          case "http" -> {
+            warm = warmUp(cluster, client, runId, warm);
+            http(cluster, client, report, runId);
+          }
           case "curves" -> {
             warm = warmUp(cluster, client, runId, warm);
             curves(cluster, client, report, runId);
@@ -399,6 +404,40 @@ public final class Benchmark implements Callable<Integer> {
         load.concurrent("get-stale-conc", "stale get, " + n + " (all nodes)", 0,
             sessions(cluster, client, "bench-stale-" + runId, concurrency, true), throughputOps,
             (s, i) -> s.get(Workload.key(i), Consistency.STALE)));
+  }
+
+  /**
+   * The latency and throughput workloads again, through the leader's HTTP API instead of the Akka
+   * client: what the HTTP path costs a program that is not on the JVM.
+   */
+  private void http(NodeCluster cluster, BenchClient client, Report report, String runId)
+      throws Exception {
+    Load load = new Load(cluster, this::progress);
+    Endpoint leader = leaderOrFirst(cluster, client);
+    int id = cluster.ids().stream().filter(i -> cluster.endpoint(i).equals(leader)).findFirst().orElseThrow();
+    URI base = URI.create("http://" + leader.host() + ":" + cluster.httpPort(id));
+    try (HttpSession.Pool pool = new HttpSession.Pool()) {
+      HttpSession one = new HttpSession(pool, base, "bench-http-seq-" + runId);
+      progress("http: " + writes + " sequential puts and as many linearizable gets at " + base);
+      report.add(Report.HTTP,
+          load.sequential("http-put-seq", "HTTP put, 1 client sequential", 100, one, writes,
+              (x, i) -> x.put(Workload.key(i), Workload.VALUE)));
+      report.add(Report.HTTP,
+          load.sequential("http-get-lin-seq", "HTTP linearizable get, 1 client sequential", 0, one,
+              writes, (x, i) -> x.get(Workload.key(i), Consistency.LINEARIZABLE)));
+      String n = concurrency + " outstanding";
+      List<HttpSession> many = new ArrayList<>();
+      for (int i = 0; i < concurrency; i++) {
+        many.add(new HttpSession(pool, base, "bench-http-" + runId + "-" + i));
+      }
+      progress("http: " + throughputOps + " puts and as many linearizable gets, " + n);
+      report.add(Report.HTTP,
+          load.concurrent("http-put-conc", "HTTP put, " + n, 100, many, throughputOps,
+              (s, i) -> s.put(Workload.key(i), Workload.VALUE)));
+      report.add(Report.HTTP,
+          load.concurrent("http-get-lin-conc", "HTTP linearizable get, " + n, 0, many,
+              throughputOps, (s, i) -> s.get(Workload.key(i), Consistency.LINEARIZABLE)));
+    }
   }
 
   /** Live values on the value-size curve, at most: the nodes keep the map in their heap. */

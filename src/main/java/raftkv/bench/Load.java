@@ -19,9 +19,12 @@ import org.HdrHistogram.Histogram;
  * peak resident memory during the run. A progress line every few seconds while it runs.
  */
 final class Load {
-  /** One operation, number {@code i}, issued by {@code session}. */
-  interface Op {
-    CompletableFuture<Session.Ack> call(Session session, long i);
+  /**
+   * One operation, number {@code i}, issued by {@code session}: a {@link Session} of the Akka
+   * client, or an {@link HttpSession}.
+   */
+  interface Op<S> {
+    CompletableFuture<Session.Ack> call(S session, long i);
   }
 
   /**
@@ -84,7 +87,7 @@ final class Load {
   }
 
   /** {@code n} operations, one at a time, from one session; puts of {@code valueBytes}. */
-  Outcome sequential(String name, String label, int valueBytes, Session session, long n, Op op)
+  <S> Outcome sequential(String name, String label, int valueBytes, S session, long n, Op<S> op)
       throws InterruptedException {
     Histogram h = new Histogram(HIGHEST_NANOS, 3);
     AtomicLong done = new AtomicLong();
@@ -109,8 +112,8 @@ final class Load {
     return m.finish(label, 1, valueBytes, retries, h);
   }
 
-  Outcome concurrent(
-      String name, String label, int valueBytes, List<Session> sessions, long total, Op op)
+  <S> Outcome concurrent(
+      String name, String label, int valueBytes, List<S> sessions, long total, Op<S> op)
       throws InterruptedException {
     return concurrent(name, label, valueBytes, sessions, Size.ops(total), op);
   }
@@ -119,8 +122,8 @@ final class Load {
    * Operations with one outstanding per session until {@code size} is reached: each session issues
    * its next as soon as the previous one is answered, so {@code sessions.size()} are in flight.
    */
-  Outcome concurrent(
-      String name, String label, int valueBytes, List<Session> sessions, Size size, Op op)
+  <S> Outcome concurrent(
+      String name, String label, int valueBytes, List<S> sessions, Size size, Op<S> op)
       throws InterruptedException {
     Histogram h = new ConcurrentHistogram(HIGHEST_NANOS, 3);
     AtomicLong issued = new AtomicLong();
@@ -130,8 +133,8 @@ final class Load {
     CountDownLatch finished = new CountDownLatch(sessions.size());
     Measurement m = new Measurement(name, size, done, errors);
     long deadline = size.nanos() > 0 ? m.startNanos + size.nanos() : 0;
-    Run run = new Run(op, size.ops(), deadline, issued, done, errors, retries, h, finished);
-    for (Session s : sessions) {
+    Run<S> run = new Run<>(op, size.ops(), deadline, issued, done, errors, retries, h, finished);
+    for (S s : sessions) {
       run.next(s);
     }
     finished.await();
@@ -139,11 +142,11 @@ final class Load {
   }
 
   /** The shared state of one concurrent run. */
-  private record Run(
-      Op op, long total, long deadlineNanos, AtomicLong issued, AtomicLong done, AtomicLong errors,
+  private record Run<S>(
+      Op<S> op, long total, long deadlineNanos, AtomicLong issued, AtomicLong done, AtomicLong errors,
       AtomicLong retries, Histogram h, CountDownLatch finished) {
 
-    void next(Session s) {
+    void next(S s) {
       if (deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0) {
         finished.countDown();
         return;

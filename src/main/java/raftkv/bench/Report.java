@@ -35,11 +35,14 @@ final class Report {
   static final String WORKLOADS = "workloads";
   static final String OUTSTANDING = "outstanding";
   static final String VALUE_SIZE = "value size";
+  static final String HTTP = "http";
 
   private static final Map<String, String> TITLES =
       Map.of(
           WORKLOADS, "The etcd baseline's workloads (16-byte keys over 5,000, 100-byte values):",
           OUTSTANDING, "Curve: puts of 100 B against outstanding requests:",
+          HTTP, "The same workloads through the leader's HTTP API (HTTP/1.1 keep-alive, one"
+              + " session per client, the JDK's HttpClient):",
           VALUE_SIZE, "Curve: puts against value size (keys over a key space of at most 64 MiB of"
               + " values, so that the nodes' in-heap map stays small):");
 
@@ -64,7 +67,7 @@ final class Report {
     this.progress = progress;
     this.resultsFile = resultsFile;
     this.setup = setup;
-    for (String g : List.of(WORKLOADS, OUTSTANDING, VALUE_SIZE)) {
+    for (String g : List.of(WORKLOADS, HTTP, OUTSTANDING, VALUE_SIZE)) {
       loads.put(g, new ArrayList<>());
     }
   }
