@@ -7,8 +7,11 @@ import akka.actor.typed.javadsl.Adapter;
 import akka.pattern.Patterns;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import raftkv.api.ClientProtocol;
 import raftkv.api.ClientProtocol.Consistency;
@@ -38,6 +41,8 @@ final class Gateway {
   private final Endpoint self;
   private final List<Endpoint> members;
   private final HttpSettings settings;
+  /** The HTTP addresses leaders gave (by Raft address), for {@link #leaderElsewhere}. */
+  private final Map<Endpoint, String> httpAddresses = new ConcurrentHashMap<>();
 
   /** {@code self} is this node's Raft endpoint; {@code members} all of them, {@code self} too. */
   Gateway(ActorSystem<?> system, Endpoint self, List<Endpoint> members, HttpSettings settings) {
@@ -105,6 +110,35 @@ final class Gateway {
                       + request.retryHint())));
     }
     return run(message, ScanReply::header, ScanReply::failed, request);
+  }
+
+  /**
+   * Where a write should go when followers redirect: the leader's HTTP address if another node
+   * leads, empty if this node leads or no leader is known, or if the leader does not say where its
+   * API is within the attempt timeout (the write is then served here, by forwarding it as usual).
+   */
+  CompletionStage<Optional<String>> leaderElsewhere() {
+    return status(settings.attemptTimeout())
+        .thenCompose(s -> {
+          if (s.role().equals("leader") || s.leader() == null || s.leader().equals(self)) {
+            return CompletableFuture.completedFuture(Optional.<String>empty());
+          }
+          Endpoint leader = s.leader();
+          String known = httpAddresses.get(leader);
+          if (known != null) {
+            return CompletableFuture.completedFuture(Optional.of(known));
+          }
+          return Patterns.askWithReplyTo(
+                  classic.actorSelection(HttpAddressBook.path(leader)),
+                  ref -> new HttpAddressBook.Get(Adapter.toTyped(ref)),
+                  settings.attemptTimeout())
+              .thenApply(a -> {
+                String url = ((HttpAddressBook.Address) a).url();
+                httpAddresses.put(leader, url);
+                return Optional.of(url);
+              });
+        })
+        .exceptionally(noAnswer -> Optional.empty());
   }
 
   /** This node's own status, or a failed stage if it does not answer within {@code timeout}. */

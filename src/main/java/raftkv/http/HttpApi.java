@@ -8,6 +8,7 @@ import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpHeader;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.headers.Location;
 import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.ExceptionHandler;
@@ -27,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import raftkv.api.ClientProtocol.Consistency;
@@ -247,6 +249,33 @@ public final class HttpApi extends AllDirectives {
    * registered for it (seq 1).
    */
   private CompletionStage<HttpResponse> write(HttpRequest request, Op op) {
+    return redirectedOr(request, () -> writeHere(request, op));
+  }
+
+  /**
+   * With {@code follower-writes = redirect}, a 307 to the same target at the leader's API when
+   * another node leads; otherwise (or when the leader is not known) {@code here}.
+   */
+  private CompletionStage<HttpResponse> redirectedOr(
+      HttpRequest request, Supplier<CompletionStage<HttpResponse>> here) {
+    if (!settings.redirectWrites()) {
+      return here.get();
+    }
+    return gateway.leaderElsewhere().thenCompose(leader -> {
+      if (leader.isEmpty()) {
+        return here.get();
+      }
+      String location = leader.get() + rawTarget(request);
+      ObjectNode body = ResultJson.object();
+      body.put("ok", false);
+      body.put("error", ErrorCode.NOT_LEADER.code());
+      body.put("message", "this node is a follower: send writes to the leader, " + location);
+      body.put("leader", leader.get());
+      return done(json(307, body, List.of(Location.create(location))));
+    });
+  }
+
+  private CompletionStage<HttpResponse> writeHere(HttpRequest request, Op op) {
     Optional<String> clientId = header(request, CLIENT_ID_HEADER);
     Optional<String> seqText = header(request, SEQ_HEADER);
     ResultJson.Kind kind = ResultJson.kindOf(op);
@@ -289,6 +318,10 @@ public final class HttpApi extends AllDirectives {
   // Sessions, status, operations
 
   private CompletionStage<HttpResponse> register(HttpRequest request) {
+    return redirectedOr(request, () -> registerHere(request));
+  }
+
+  private CompletionStage<HttpResponse> registerHere(HttpRequest request) {
     Optional<String> clientId = header(request, CLIENT_ID_HEADER);
     Optional<Result> refused = Limits.checkClientId(clientId.orElse(null));
     if (refused.isPresent()) {

@@ -3,6 +3,7 @@ package raftkv.http;
 import akka.Done;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
 import akka.http.javadsl.ConnectionContext;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
@@ -66,7 +67,10 @@ public final class HttpServer {
         .bind(api.route())
         .thenApply(
             binding -> {
-              log.info("{} API listening on {}:{}", scheme, host, binding.localAddress().getPort());
+              int bound = binding.localAddress().getPort();
+              log.info("{} API listening on {}:{}", scheme, host, bound);
+              String url = (https.isPresent() ? "https" : "http") + "://" + host + ":" + bound;
+              system.systemActorOf(HttpAddressBook.behavior(url), HttpAddressBook.NAME, Props.empty());
               CoordinatedShutdown.get(system)
                   .addTask(
                       CoordinatedShutdown.PhaseServiceUnbind(),
