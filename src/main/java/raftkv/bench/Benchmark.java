@@ -93,6 +93,12 @@ public final class Benchmark implements Callable<Integer> {
       description = "scripts/kv_client, timed in the cli section (default: scripts/kv_client).")
   Path cli;
 
+  @Option(names = "--shell-writers", defaultValue = "5", paramLabel = "N",
+      description = "kv_client --json shell writers beside the benchmark's own in the failover"
+          + " section, each timed from the kill to its first acknowledged write (default:"
+          + " ${DEFAULT-VALUE}; 0: none).")
+  int shellWriters;
+
   @Option(names = "--cli-runs", defaultValue = "10", paramLabel = "N",
       description = "Timed CLI runs (default: ${DEFAULT-VALUE}).")
   int cliRuns;
@@ -334,10 +340,13 @@ public final class Benchmark implements Callable<Integer> {
 
   private void failover(NodeCluster cluster, BenchClient client, Report report, String runId)
       throws Exception {
-    progress("failover: " + kills + " kills of the leader under one sequential writer");
+    progress("failover: " + kills + " kills of the leader under one sequential writer and "
+        + shellWriters + " kv_client shell writers");
+    Path cliPath = cli != null ? cli : Path.of("scripts", "kv_client");
     Failover f =
         new Failover(cluster, client, Duration.ofMillis(attemptTimeoutMs), "bench-failover-" + runId,
-            this::progress, report::add);
+            this::progress, report::add, cliPath, shellWriters,
+            dir.resolve("logs").resolve("shell-writers.log"));
     report.add(f.run(kills));
   }
 

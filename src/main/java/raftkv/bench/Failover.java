@@ -48,7 +48,15 @@ final class Failover {
    */
   record Rep(
       int rep, int killed, long oldTerm, long newTerm, double electionLogMs, double electionPollMs,
-      double firstWriteMs, double writeGapMs, double catchUpMs, double killAtMs) {
+      double firstWriteMs, double writeGapMs, double catchUpMs, double killAtMs,
+      List<Double> shellFirstWriteMs) {
+
+    /** The slowest shell client's first write after the kill (NaN without shell clients). */
+    double shellSlowestMs() {
+      return shellFirstWriteMs.isEmpty()
+          ? Double.NaN
+          : shellFirstWriteMs.stream().mapToDouble(Double::doubleValue).map(d -> Double.isNaN(d) ? Double.POSITIVE_INFINITY : d).max().orElseThrow();
+    }
 
     /**
      * Elections it took: the term rises by one per round (pre-vote keeps a round that cannot win
@@ -76,12 +84,20 @@ final class Failover {
   private final String clientId;
   private final Consumer<String> progress;
   private final Consumer<Rep> onRep;
+  /** {@code kv_client} for the shell writers, and how many run beside the benchmark's writer. */
+  private final Path cli;
+  private final int shellWriters;
+  private final Path shellLog;
+  private final List<ShellWriter> shells = new ArrayList<>();
   /** When the writer started: the origin of {@link Rep#killAtMs}. */
   private long startNanos;
 
   Failover(
       NodeCluster cluster, BenchClient client, Duration attemptTimeout, String clientId,
-      Consumer<String> progress, Consumer<Rep> onRep) {
+      Consumer<String> progress, Consumer<Rep> onRep, Path cli, int shellWriters, Path shellLog) {
+    this.cli = cli;
+    this.shellWriters = shellWriters;
+    this.shellLog = shellLog;
     this.cluster = cluster;
     this.client = client;
     this.attemptTimeout = attemptTimeout;
@@ -170,12 +186,16 @@ final class Failover {
     List<Rep> reps = new ArrayList<>();
     long endNanos;
     try {
+      startShells();
       for (int rep = 1; rep <= kills; rep++) {
         reps.add(kill(rep, kills, writer));
       }
       waitHealthy(cluster, client, writer);
     } finally {
       endNanos = System.nanoTime();
+      for (ShellWriter w : shells) {
+        w.close();
+      }
       writer.stop();
       thread.join(TimeUnit.SECONDS.toMillis(35));
     }
@@ -240,6 +260,13 @@ final class Failover {
     }
     List<Session.Ack> acks = writer.acks();
     double firstWriteMs = firstWriteMs(acks, killNanos);
+    List<Double> shellMs = new ArrayList<>();
+    for (ShellWriter w : shells) {
+      while (Double.isNaN(w.firstWriteMs(killNanos)) && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      shellMs.add(w.firstWriteMs(killNanos));
+    }
     double writeGapMs = writeGapMs(acks, killNanos);
 
     // (a) the survivors' logs; logback flushes every line, but give them a moment
@@ -267,21 +294,47 @@ final class Failover {
 
     Rep r =
         new Rep(rep, killed, oldTerm, newTerm, electionLogMs, electionPollMs, firstWriteMs,
-            writeGapMs, catchUpMs, (killNanos - startNanos) / 1e6);
+            writeGapMs, catchUpMs, (killNanos - startNanos) / 1e6, List.copyOf(shellMs));
     progress.accept(
         String.format(
             java.util.Locale.ROOT,
             "failover %d/%d: killed n%d (term %d -> %d%s): election %s ms (log %s ms),"
-                + " first write %s ms, write gap %s ms; restarted, caught up in %s ms",
+                + " first write %s ms (shell clients: %s ms), write gap %s ms; restarted, caught up"
+                + " in %s ms",
             rep, kills, killed, oldTerm, newTerm, newTerm - oldTerm > 1 ? ", 2+ rounds" : "",
             Stats.Fmt.ms(electionPollMs),
-            Stats.Fmt.ms(electionLogMs), Stats.Fmt.ms(firstWriteMs), Stats.Fmt.ms(writeGapMs),
-            Stats.Fmt.ms(catchUpMs)));
+            Stats.Fmt.ms(electionLogMs), Stats.Fmt.ms(firstWriteMs),
+            shellMs.stream().map(Stats.Fmt::ms).reduce((x, y) -> x + ", " + y).orElse("none"),
+            Stats.Fmt.ms(writeGapMs), Stats.Fmt.ms(catchUpMs)));
     onRep.accept(r);
     return r;
   }
 
   private record Timed(NodeStatus status, long nanos) {}
+
+  /** Starts the shell writers and waits until each has had a write acknowledged. */
+  private void startShells() throws IOException, InterruptedException {
+    if (shellWriters == 0) {
+      return;
+    }
+    if (!Files.isExecutable(cli)) {
+      progress.accept("failover: no shell writers: " + cli + " is not an executable file");
+      return;
+    }
+    for (int i = 0; i < shellWriters; i++) {
+      shells.add(new ShellWriter(cli, cluster.endpoints(), "shell" + i, shellLog));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    for (ShellWriter w : shells) {
+      while (!w.acknowledgedAny()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("a kv_client shell writer had no write acknowledged within 60 s; see " + shellLog);
+        }
+        Thread.sleep(20);
+      }
+    }
+    progress.accept("failover: " + shells.size() + " kv_client --json shell writers are writing too");
+  }
 
   private Optional<LogTimes.Won> wonIn(int id, long offset, long oldTerm) {
     try {

@@ -109,10 +109,11 @@ final class Report {
             Locale.ROOT,
             "name=failover-rep rep=%d killed=n%d old_term=%d new_term=%d rounds=%d"
                 + " election_log_ms=%s election_poll_ms=%s first_write_ms=%s write_gap_ms=%s"
-                + " catch_up_ms=%s",
+                + " catch_up_ms=%s shell_first_write_ms=%s",
             r.rep(), r.killed(), r.oldTerm(), r.newTerm(), r.rounds(),
             Fmt.plain(r.electionLogMs()), Fmt.plain(r.electionPollMs()),
-            Fmt.plain(r.firstWriteMs()), Fmt.plain(r.writeGapMs()), Fmt.plain(r.catchUpMs())));
+            Fmt.plain(r.firstWriteMs()), Fmt.plain(r.writeGapMs()), Fmt.plain(r.catchUpMs()),
+            r.shellFirstWriteMs().stream().map(Fmt::plain).reduce((a, b) -> a + "," + b).orElse("-")));
   }
 
   void add(Failover.Outcome o) {
@@ -210,6 +211,10 @@ final class Report {
           new Measure(
               "first-write", "first write: kill -> first ack of a write sent after the kill",
               Failover.Rep::firstWriteMs, true),
+          new Measure(
+              "shell-first-write", "first write, kv_client --json shell clients with default"
+                  + " settings: kill -> ack of the first line sent after it (slowest client)",
+              Failover.Rep::shellSlowestMs, true),
           new Measure(
               "write-gap", "write gap: last ack before the kill -> first ack after it",
               Failover.Rep::writeGapMs, false),
@@ -490,7 +495,8 @@ final class Report {
     }
     n.putObject("targets_met")
         .put("new_leader", met(summary(o, Failover.Rep::electionPollMs)))
-        .put("first_write", met(summary(o, Failover.Rep::firstWriteMs)));
+        .put("first_write", met(summary(o, Failover.Rep::firstWriteMs)))
+        .put("shell_first_write", met(summary(o, Failover.Rep::shellSlowestMs)));
     ArrayNode kills = n.putArray("kills");
     for (Failover.Rep r : o.reps()) {
       kills.addObject()
@@ -500,7 +506,8 @@ final class Report {
           .put("second_round", r.rounds() > 1)
           .put("election_log_ms", r.electionLogMs()).put("new_leader_ms", r.electionPollMs())
           .put("first_write_ms", r.firstWriteMs()).put("write_gap_ms", r.writeGapMs())
-          .put("catch_up_ms", r.catchUpMs());
+          .put("catch_up_ms", r.catchUpMs())
+          .set("shell_first_write_ms", Json.tree(r.shellFirstWriteMs()));
     }
     Failover.Series s = o.series();
     long[] bins =

@@ -36,7 +36,7 @@ class ReportTest {
 
   static Failover.Rep rep(int n, double election, double firstWrite) {
     return new Failover.Rep(n, 1, n, n + (n == 2 ? 2 : 1), election - 5, election, firstWrite,
-        firstWrite + 10, 3000, n * 5000.0);
+        firstWrite + 10, 3000, n * 5000.0, List.of(firstWrite + 100, firstWrite + 150));
   }
 
   @Test
