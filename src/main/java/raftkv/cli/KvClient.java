@@ -557,8 +557,7 @@ public final class KvClient {
       settings = root.settings(cl);
       session = root.session(cl);
     } catch (ParameterException e) {
-      err.println("error: " + e.getMessage());
-      e.getCommandLine().usage(err);
+      usageError(e, err);
       return Output.EXIT_USAGE;
     }
     Output output = new Output(root.json);
@@ -599,6 +598,21 @@ public final class KvClient {
       print(new Printed(r, output.result(Output.Kind.GET, r)), output, out, err);
       return Output.EXIT_ERROR;
     }
+  }
+
+  /**
+   * A usage error in two lines on stderr, as git and etcdctl print one: what is wrong, and where
+   * the help is ({@code try kv_client put --help}); the whole usage would bury the line that says
+   * what is wrong.
+   */
+  static void usageError(ParameterException e, PrintStream err) {
+    err.println("error: " + oneLine(e.getMessage()));
+    err.println("try " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help");
+  }
+
+  /** A message that picocli may have broken over lines, on one. */
+  private static String oneLine(String message) {
+    return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
   /** Text errors go to stderr; a JSON line is the result, whatever it says, so stdout. */
@@ -764,8 +778,7 @@ public final class KvClient {
       return ((Source) parsed.subcommand().commandSpec().userObject()).command();
     } catch (ParameterException e) {
       String name = e.getCommandLine().getCommandName();
-      throw new IllegalArgumentException(
-          (name.isEmpty() ? "" : name + ": ") + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+      throw new IllegalArgumentException((name.isEmpty() ? "" : name + ": ") + oneLine(e.getMessage()));
     }
   }
 }

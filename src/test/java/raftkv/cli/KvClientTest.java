@@ -544,10 +544,28 @@ class KvClientTest {
     for (String[] args : bad) {
       Run r = run(fake, args);
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err()).as(String.join(" ", args)).contains("Usage:");
+      List<String> err = r.err().lines().toList();
+      assertThat(err).as(String.join(" ", args)).hasSize(2);
+      assertThat(err.get(0)).as(String.join(" ", args)).startsWith("error: ");
+      assertThat(err.get(1)).as(String.join(" ", args)).matches("try kv_client( [a-z]+)? --help");
+      assertThat(r.err()).as(String.join(" ", args)).doesNotContain("Usage:");
       assertThat(r.out()).isEmpty();
     }
     assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aUsageErrorSaysWhatIsWrongAndWhereTheHelpIs() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    assertThat(run(fake, "put", "k").err().lines())
+        .containsExactly("error: Missing required parameter: 'VALUE'", "try kv_client put --help");
+    assertThat(run(fake, "--nope", "get", "k").err().lines())
+        .containsExactly("error: Unknown option: '--nope'", "try kv_client --help");
+    assertThat(run(fake).err().lines()).containsExactly("error: missing COMMAND", "try kv_client --help");
+    assertThat(run(fake, "snapshot").err().lines())
+        .containsExactly("error: missing COMMAND", "try kv_client snapshot --help");
+    assertThat(run(fake, "snapshot", "save").err().lines())
+        .containsExactly("error: Missing required parameter: 'FILE'", "try kv_client snapshot save --help");
   }
 
   @Test
