@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -106,7 +107,9 @@ public final class KvClient {
       scope = ScopeType.INHERIT,
       names = "--peers",
       paramLabel = "P1,P2,...",
-      description = "The nodes, each a port on --host or HOST:PORT. Default: 9001,9002,9003.")
+      description =
+          "The nodes, each a port on --host or HOST:PORT. Default: $RAFTKV_ENDPOINTS (same"
+              + " syntax), else 9001,9002,9003.")
   String peers;
 
   @Option(
@@ -445,22 +448,44 @@ public final class KvClient {
     return Duration.ofMillis((long) millis);
   }
 
-  /** The settings and session the global options describe, or a usage error. */
-  private Settings settings(CommandLine cl) {
+  /** The environment variable that names the nodes when neither --port nor --peers does. */
+  static final String ENDPOINTS_ENV = "RAFTKV_ENDPOINTS";
+
+  /** "9001,other:9002": each a port on {@code defaultHost} or HOST:PORT, duplicates dropped. */
+  static List<Endpoint> parseNodes(String list, String defaultHost) {
+    List<Endpoint> nodes = new ArrayList<>();
+    for (String p : list.split(",", -1)) {
+      Endpoint e = Endpoint.parse(p, defaultHost);
+      if (!nodes.contains(e)) {
+        nodes.add(e);
+      }
+    }
+    return nodes;
+  }
+
+  /**
+   * The settings and session the global options describe, or a usage error. The nodes: --port or
+   * --peers, else {@code $RAFTKV_ENDPOINTS} (unset or blank: absent), else the default three.
+   */
+  private Settings settings(CommandLine cl, Map<String, String> env) {
     String defaultHost = host == null ? "127.0.0.1" : host;
     if (port != null && peers != null) {
       throw new ParameterException(cl, "--port and --peers are alternatives: give one");
     }
+    String endpoints = env.get(ENDPOINTS_ENV);
     List<Endpoint> nodes = new ArrayList<>();
     try {
       if (port != null) {
         nodes.add(Endpoint.parse(port, defaultHost));
       } else if (peers != null) {
-        for (String p : peers.split(",", -1)) {
-          Endpoint e = Endpoint.parse(p, defaultHost);
-          if (!nodes.contains(e)) {
-            nodes.add(e);
-          }
+        nodes.addAll(parseNodes(peers, defaultHost));
+      } else if (endpoints != null && !endpoints.isBlank()) {
+        try {
+          nodes.addAll(parseNodes(endpoints, defaultHost));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              ENDPOINTS_ENV + "='" + endpoints + "': " + e.getMessage()
+                  + " (it is a list like --peers: 9001,9002 or HOST:PORT,HOST:PORT)");
         }
       } else if (host != null) {
         for (Endpoint e : DEFAULT_PEERS) {
@@ -521,11 +546,22 @@ public final class KvClient {
   }
 
   /**
-   * Runs one command line and returns the exit status. {@code connect} makes the cluster client
-   * (tests pass a fake); it is closed before returning.
+   * Runs one command line in this process's environment and returns the exit status. {@code
+   * connect} makes the cluster client (tests pass a fake); it is closed before returning.
    */
   static int run(
       String[] args,
+      BufferedReader in,
+      PrintStream out,
+      PrintStream err,
+      Function<Settings, ClusterClient> connect) {
+    return run(args, System.getenv(), in, out, err, connect);
+  }
+
+  /** As {@link #run(String[], BufferedReader, PrintStream, PrintStream, Function)}, in {@code env}. */
+  static int run(
+      String[] args,
+      Map<String, String> env,
       BufferedReader in,
       PrintStream out,
       PrintStream err,
@@ -554,7 +590,7 @@ public final class KvClient {
         throw new ParameterException(sub.commandSpec().commandLine(), "missing COMMAND");
       }
       command = source.command();
-      settings = root.settings(cl);
+      settings = root.settings(cl, env);
       session = root.session(cl);
     } catch (ParameterException e) {
       usageError(e, err);

@@ -148,11 +148,17 @@ class KvClientTest {
   private record Settings(List<Endpoint> nodes, Duration timeout) {}
 
   private static Run shell(FakeCluster fake, String stdin, String... args) {
+    return runIn(Map.of(), fake, stdin, args);
+  }
+
+  /** A run in the environment {@code env} (the tests' own is never read). */
+  private static Run runIn(Map<String, String> env, FakeCluster fake, String stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         KvClient.run(
             args,
+            env,
             new BufferedReader(new StringReader(stdin)),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
@@ -505,6 +511,44 @@ class KvClientTest {
     run(fake, "--host", "10.0.0.5", "--peers", "9001,other:9002", "get", "k");
     assertThat(fake.settings.nodes())
         .containsExactly(new Endpoint("10.0.0.5", 9001), new Endpoint("other", 9002));
+  }
+
+  @Test
+  void raftkvEndpointsNamesTheNodesUnlessPortOrPeersDo() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    Map<String, String> env = Map.of("RAFTKV_ENDPOINTS", "127.0.0.1:9101, 9102,other:9103,9102");
+    assertThat(runIn(env, fake, "", "get", "k").code()).isZero();
+    assertThat(fake.settings.nodes())
+        .containsExactly(
+            new Endpoint("127.0.0.1", 9101), new Endpoint("127.0.0.1", 9102), new Endpoint("other", 9103));
+    runIn(Map.of("RAFTKV_ENDPOINTS", "9101,9102"), fake, "", "--host", "10.0.0.5", "get", "k");
+    assertThat(fake.settings.nodes())
+        .containsExactly(new Endpoint("10.0.0.5", 9101), new Endpoint("10.0.0.5", 9102));
+    runIn(env, fake, "", "--port", "9201", "get", "k");
+    assertThat(fake.settings.nodes()).containsExactly(new Endpoint("127.0.0.1", 9201));
+    runIn(env, fake, "", "--peers", "9301,9302", "get", "k");
+    assertThat(fake.settings.nodes())
+        .containsExactly(new Endpoint("127.0.0.1", 9301), new Endpoint("127.0.0.1", 9302));
+    runIn(Map.of("RAFTKV_ENDPOINTS", " "), fake, "", "get", "k");
+    assertThat(fake.settings.nodes()).as("blank counts as unset").containsExactly(N1, N2, N3);
+  }
+
+  @Test
+  void aMalformedRaftkvEndpointsIsAOneLineUsageError() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    for (String bad : List.of("9001,,9002", "9001;9002", "host:", "99999", ":9001")) {
+      Run r = runIn(Map.of("RAFTKV_ENDPOINTS", bad), fake, "", "get", "k");
+      assertThat(r.code()).as(bad).isEqualTo(2);
+      assertThat(r.err().lines()).as(bad).hasSize(2);
+      assertThat(r.err().lines().findFirst().orElseThrow())
+          .as(bad)
+          .startsWith("error: RAFTKV_ENDPOINTS='" + bad + "': ");
+      assertThat(r.out()).isEmpty();
+    }
+    assertThat(fake.calls).isEmpty();
+    assertThat(runIn(Map.of("RAFTKV_ENDPOINTS", "nonsense"), fake, "", "--port", "9001", "get", "k").code())
+        .as("--port wins, so the variable is not read")
+        .isZero();
   }
 
   @Test
