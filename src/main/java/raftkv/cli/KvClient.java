@@ -84,9 +84,10 @@ import raftkv.common.TlsSettings;
       "",
       "A value that starts with '-' goes after '--':  kv_client put k -- -1",
       "",
-      "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied), 2 usage"
-          + " error, 3 outcome unknown (the write may or may not have been applied: a timeout, a"
-          + " leader lost after storing it, an ended session, a stale seq)."
+      "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied; for"
+          + " status: nodes answer but none knows a leader), 2 usage error, 3 outcome unknown (the"
+          + " write may or may not have been applied: a timeout, a leader lost after storing it, an"
+          + " ended session, a stale seq; for status: no node answered)."
     })
 public final class KvClient {
 
@@ -348,7 +349,8 @@ public final class KvClient {
       sortOptions = false,
       description =
           "Ask every node for its view (role, term, leader, indexes); list the silent ones as"
-              + " unreachable.")
+              + " unreachable. Exit 0 if a leader is known, 1 if nodes answer but none knows a"
+              + " leader, 3 if no node answers.")
   static final class Status implements Source {
     @Override
     public ClientCommand command() {
@@ -606,8 +608,10 @@ public final class KvClient {
         out.println(output.status(status));
         if (!status.anyReachable()) {
           cluster.tlsFailure().ifPresent(why -> err.println("error: TLS: " + why));
+        } else if (status.leaderId().isEmpty() && !output.json()) {
+          err.println("error: no leader: no node that answered knows one (an election may be under way)");
         }
-        return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
+        return statusExit(status);
       }
       if (command instanceof ScanCommand sc) {
         Result r = scan(sc, cluster, output, out::println);
@@ -649,6 +653,17 @@ public final class KvClient {
   /** A message that picocli may have broken over lines, on one. */
   private static String oneLine(String message) {
     return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /**
+   * The exit status of {@code status}, for scripts and probes: 0 a leader is known, 1 nodes answer
+   * but none knows a leader (it is known that there is none), 3 no node answered (unknown).
+   */
+  static int statusExit(ClusterStatus status) {
+    if (!status.anyReachable()) {
+      return Output.EXIT_UNKNOWN;
+    }
+    return status.leaderId().isPresent() ? Output.EXIT_OK : Output.EXIT_ERROR;
   }
 
   /** Text errors go to stderr; a JSON line is the result, whatever it says, so stdout. */

@@ -445,6 +445,31 @@ class KvClientTest {
     assertThat(down.out()).contains("unreachable");
   }
 
+  @Test
+  void statusExitsOneWhenNodesAnswerButNoneKnowsALeader() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> null);
+    fake.status =
+        new ClusterStatus(
+            List.of(
+                new NodeView(N1, node(1, N1, "candidate", 4, null)),
+                new NodeView(N2, node(2, N2, "follower", 4, null)),
+                new NodeView(N3, null)));
+    Run text = run(fake, "status");
+    assertThat(text.code()).isEqualTo(1);
+    assertThat(text.out()).contains("candidate");
+    assertThat(text.err()).isEqualTo(
+        "error: no leader: no node that answered knows one (an election may be under way)\n");
+    Run json = run(fake, "--json", "status");
+    assertThat(json.code()).isEqualTo(1);
+    assertThat(JSON.readTree(json.out()).get("leader").isNull()).isTrue();
+    assertThat(json.err()).isEmpty();
+    // A follower that names a leader is enough: the leader itself may be among the silent.
+    fake.status =
+        new ClusterStatus(
+            List.of(new NodeView(N1, node(1, N1, "follower", 4, 3)), new NodeView(N3, null)));
+    assertThat(run(fake, "status").code()).isZero();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // One-shot commands: exit codes and where the lines go
 
