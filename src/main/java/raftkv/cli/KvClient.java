@@ -4,14 +4,22 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -177,10 +185,13 @@ public final class KvClient {
 
   /** A parsed command. */
   sealed interface ClientCommand
-      permits WriteCommand, GetCommand, ScanCommand, StatusCommand, SnapshotSaveCommand,
-          ShellCommand {}
+      permits WriteCommand, PutFromCommand, GetCommand, ScanCommand, StatusCommand,
+          SnapshotSaveCommand, ShellCommand {}
 
   record WriteCommand(Op op) implements ClientCommand {}
+
+  /** A put whose value is read first: from {@code file}, or standard input when it is null. */
+  record PutFromCommand(String key, Path file) implements ClientCommand {}
 
   record GetCommand(String key, boolean stale) implements ClientCommand {}
 
@@ -199,17 +210,57 @@ public final class KvClient {
     ClientCommand command();
   }
 
-  @Command(name = "put", sortOptions = false, description = "Set KEY to VALUE.")
+  @Command(
+      name = "put",
+      sortOptions = false,
+      customSynopsis = {
+        "kv_client put [OPTIONS] KEY VALUE",
+        "       kv_client put [OPTIONS] KEY -",
+        "       kv_client put [OPTIONS] KEY --file FILE"
+      },
+      description = {
+        "Set KEY to VALUE, or to what standard input (VALUE -) or FILE holds, byte for byte: a"
+            + " trailing newline is kept (printf '%%s' V, not echo V, for a value without one). A"
+            + " value is UTF-8 text of at most 1 MiB; input that is not, or is larger, is refused"
+            + " and nothing is sent. In the shell, - is the value '-' itself."
+      })
   static final class Put implements Source {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "KEY")
     String key;
 
-    @Parameters(index = "1", paramLabel = "VALUE")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "VALUE", hidden = true)
     String value;
+
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description = "The value is FILE's contents, exactly (instead of VALUE).")
+    String file;
 
     @Override
     public ClientCommand command() {
-      return new WriteCommand(new Op.Put(key, value));
+      if (file != null && value != null) {
+        throw new ParameterException(spec.commandLine(), "give VALUE or --file FILE, not both");
+      }
+      if (file == null && value == null) {
+        boolean inShell = spec.parent() != null && spec.parent().userObject() instanceof ShellLine;
+        throw new ParameterException(
+            spec.commandLine(),
+            inShell ? "missing VALUE (or --file FILE)"
+                : "missing VALUE (or - for standard input, or --file FILE)");
+      }
+      if (file != null) {
+        try {
+          return new PutFromCommand(key, Path.of(file));
+        } catch (InvalidPathException e) {
+          throw new ParameterException(spec.commandLine(), "FILE: " + e.getMessage());
+        }
+      }
+      return "-".equals(value)
+          ? new PutFromCommand(key, null)
+          : new WriteCommand(new Op.Put(key, value));
     }
   }
 
@@ -539,9 +590,8 @@ public final class KvClient {
     AkkaClusterClient.warmUp();
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    int code = run(args, in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
+    int code =
+        run(args, System.in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
     out.flush();
     err.flush();
     System.exit(code);
@@ -553,18 +603,21 @@ public final class KvClient {
    */
   static int run(
       String[] args,
-      BufferedReader in,
+      InputStream in,
       PrintStream out,
       PrintStream err,
       Function<Settings, ClusterClient> connect) {
     return run(args, System.getenv(), in, out, err, connect);
   }
 
-  /** As {@link #run(String[], BufferedReader, PrintStream, PrintStream, Function)}, in {@code env}. */
+  /**
+   * As {@link #run(String[], InputStream, PrintStream, PrintStream, Function)}, in {@code env}.
+   * Standard input is {@code in}: bytes for {@code put K -}, lines of UTF-8 for {@code shell}.
+   */
   static int run(
       String[] args,
       Map<String, String> env,
-      BufferedReader in,
+      InputStream in,
       PrintStream out,
       PrintStream err,
       Function<Settings, ClusterClient> connect) {
@@ -599,9 +652,19 @@ public final class KvClient {
       return Output.EXIT_USAGE;
     }
     Output output = new Output(root.json);
+    if (command instanceof PutFromCommand put) {
+      // Read before connecting: input that cannot be a value sends nothing at all.
+      Result value = readValue(put.file(), in);
+      if (!value.ok()) {
+        print(new Printed(value, output.result(Output.Kind.WRITE, value)), output, out, err);
+        return Output.exitCode(value);
+      }
+      command = new WriteCommand(new Op.Put(put.key(), value.value()));
+    }
     try (ClusterClient cluster = connect.apply(settings)) {
       if (command instanceof ShellCommand) {
-        return shell(in, out, output, session, cluster);
+        return shell(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), out,
+            output, session, cluster);
       }
       if (command instanceof StatusCommand) {
         ClusterStatus status = cluster.status();
@@ -666,6 +729,49 @@ public final class KvClient {
     return status.leaderId().isPresent() ? Output.EXIT_OK : Output.EXIT_ERROR;
   }
 
+  /**
+   * The value in {@code file} (standard input {@code in} when it is null), or why it cannot be
+   * one: its bytes exactly, decoded as strict UTF-8 (a malformed sequence is refused, never
+   * replaced), at most {@link Limits#MAX_VALUE_BYTES}. Reads at most one byte past the limit.
+   */
+  static Result readValue(Path file, InputStream in) {
+    String name = file == null ? "standard input" : file.toString();
+    byte[] bytes;
+    try {
+      if (file == null) {
+        bytes = in.readNBytes(Limits.MAX_VALUE_BYTES + 1); // not closed: it is the process's
+      } else {
+        try (InputStream f = Files.newInputStream(file)) {
+          bytes = f.readNBytes(Limits.MAX_VALUE_BYTES + 1);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": no such file; nothing was sent");
+    } catch (AccessDeniedException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": permission denied; nothing was sent");
+    } catch (IOException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": " + e.getMessage() + "; nothing was sent");
+    }
+    if (bytes.length > Limits.MAX_VALUE_BYTES) {
+      return Result.error(ErrorCode.TOO_LARGE, name + " holds more than " + Limits.MAX_VALUE_BYTES
+          + " bytes (1 MiB), the most a value may hold; nothing was sent");
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer source = ByteBuffer.wrap(bytes);
+    CharBuffer chars = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+    CoderResult decoded = decoder.decode(source, chars, true);
+    if (!decoded.isError()) {
+      decoded = decoder.flush(chars);
+    }
+    if (!decoded.isUnderflow()) {
+      return Result.error(ErrorCode.INVALID_REQUEST, name + " is not UTF-8 text (a malformed byte"
+          + " sequence at byte " + source.position() + "); a value is UTF-8 text; nothing was sent");
+    }
+    return Result.value(chars.flip().toString(), 0);
+  }
+
   /** Text errors go to stderr; a JSON line is the result, whatever it says, so stdout. */
   private static void print(Printed p, Output output, PrintStream out, PrintStream err) {
     (p.result().ok() || output.json() ? out : err).println(p.line());
@@ -704,6 +810,14 @@ public final class KvClient {
       command = parseShellLine(line);
     } catch (IllegalArgumentException e) {
       return output.usageError(e.getMessage());
+    }
+    if (command instanceof PutFromCommand put) {
+      // parseShellLine left only --file here: standard input is the shell's own.
+      Result value = readValue(put.file(), InputStream.nullInputStream());
+      if (!value.ok()) {
+        return output.result(Output.Kind.WRITE, value);
+      }
+      command = new WriteCommand(new Op.Put(put.key(), value.value()));
     }
     if (command instanceof StatusCommand) {
       return output.statusLine(cluster.status());
@@ -826,7 +940,12 @@ public final class KvClient {
     CommandLine cl = new CommandLine(new ShellLine());
     try {
       ParseResult parsed = cl.parseArgs(words.toArray(String[]::new));
-      return ((Source) parsed.subcommand().commandSpec().userObject()).command();
+      ClientCommand command = ((Source) parsed.subcommand().commandSpec().userObject()).command();
+      if (command instanceof PutFromCommand put && put.file() == null) {
+        // Standard input holds the shell's commands: here "put k -" stores "-", as it always did.
+        return new WriteCommand(new Op.Put(put.key(), "-"));
+      }
+      return command;
     } catch (ParameterException e) {
       String name = e.getCommandLine().getCommandName();
       throw new IllegalArgumentException((name.isEmpty() ? "" : name + ": ") + oneLine(e.getMessage()));

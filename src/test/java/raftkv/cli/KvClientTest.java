@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -151,15 +150,19 @@ class KvClientTest {
     return runIn(Map.of(), fake, stdin, args);
   }
 
-  /** A run in the environment {@code env} (the tests' own is never read). */
   private static Run runIn(Map<String, String> env, FakeCluster fake, String stdin, String... args) {
+    return runIn(env, fake, stdin.getBytes(StandardCharsets.UTF_8), args);
+  }
+
+  /** A run in the environment {@code env} (the tests' own is never read) with stdin's bytes. */
+  private static Run runIn(Map<String, String> env, FakeCluster fake, byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         KvClient.run(
             args,
             env,
-            new BufferedReader(new StringReader(stdin)),
+            new ByteArrayInputStream(stdin),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             s -> {
@@ -576,6 +579,119 @@ class KvClientTest {
         .isZero();
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // put --file and put K -
+
+  /** Text with a multi-byte character of every length, a CRLF and a trailing newline. */
+  private static final String TEXT = "line one\r\nz\u00e9 \u20ac \ud83d\ude00\n";
+
+  @Test
+  void putFileSendsTheFileByteForByteTrailingNewlineIncluded() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(4));
+    Path f = Files.write(tmp.resolve("v.txt"), TEXT.getBytes(StandardCharsets.UTF_8));
+    Run r = run(fake, "put", "k", "--file", f.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("OK (index 4)\n");
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=" + TEXT + "]");
+  }
+
+  @Test
+  void putDashSendsStandardInputByteForByte() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(4));
+    Run r = runIn(Map.of(), fake, TEXT.getBytes(StandardCharsets.UTF_8), "put", "k", "-");
+    assertThat(r.code()).isZero();
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=" + TEXT + "]");
+    FakeCluster empty = new FakeCluster(c -> Result.written(5));
+    assertThat(runIn(Map.of(), empty, new byte[0], "put", "k", "-").code()).isZero();
+    assertThat(empty.calls).containsExactly("write @1.1 1 Put[key=k, value=]");
+  }
+
+  @Test
+  void inputThatIsNotUtf8IsRefusedInOneLineAndNothingIsSent() throws Exception {
+    List<byte[]> bad =
+        List.of(
+            new byte[] {'a', 'b', (byte) 0xc3, 'c'}, // a lead byte without its continuation
+            new byte[] {'a', 'b', (byte) 0xff}, // never in UTF-8
+            new byte[] {'a', 'b', (byte) 0xc0, (byte) 0xaf}, // an overlong '/'
+            new byte[] {'a', 'b', (byte) 0xed, (byte) 0xa0, (byte) 0x80}, // a surrogate (CESU-8)
+            new byte[] {'a', 'b', (byte) 0xe2, (byte) 0x82}); // cut short at the end
+    for (byte[] bytes : bad) {
+      FakeCluster fake = new FakeCluster(c -> Result.written(1));
+      Path f = Files.write(tmp.resolve("bad"), bytes);
+      Run file = run(fake, "put", "k", "--file", f.toString());
+      assertThat(file.code()).as(Arrays.toString(bytes)).isEqualTo(1);
+      assertThat(file.err())
+          .as(Arrays.toString(bytes))
+          .isEqualTo("error: invalid_request: " + f + " is not UTF-8 text (a malformed byte sequence"
+              + " at byte 2); a value is UTF-8 text; nothing was sent\n");
+      Run stdin = runIn(Map.of(), fake, bytes, "--json", "put", "k", "-");
+      assertThat(stdin.code()).isEqualTo(1);
+      assertThat(json(stdin.out().strip()))
+          .containsEntry("error", "invalid_request")
+          .extractingByKey("message").asString().startsWith("standard input is not UTF-8 text");
+      assertThat(fake.calls).isEmpty();
+      assertThat(fake.registrations).as("not even a session").isEmpty();
+    }
+  }
+
+  @Test
+  void inputOverOneMebibyteIsRefusedAndNothingIsSent() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    byte[] max = "x".repeat(1 << 20).getBytes(StandardCharsets.UTF_8);
+    assertThat(runIn(Map.of(), fake, max, "put", "k", "-").code()).isZero();
+    assertThat(fake.calls).hasSize(1);
+    fake.calls.clear();
+    byte[] over = new byte[(1 << 20) + 1];
+    Arrays.fill(over, (byte) 'x');
+    Path f = Files.write(tmp.resolve("big"), over);
+    Run r = run(fake, "put", "k", "--file", f.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .isEqualTo("error: too_large: " + f + " holds more than 1048576 bytes (1 MiB), the most a"
+            + " value may hold; nothing was sent\n");
+    assertThat(runIn(Map.of(), fake, over, "put", "k", "-").code()).isEqualTo(1);
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aFileThatCannotBeReadIsOneLineAndValueWithFileIsAUsageError() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    Path missing = tmp.resolve("missing");
+    Run r = run(fake, "put", "k", "--file", missing.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .isEqualTo("error: invalid_request: cannot read " + missing + ": no such file; nothing was sent\n");
+    assertThat(run(fake, "put", "k", "--file", tmp.toString()).err().lines())
+        .singleElement().asString().startsWith("error: invalid_request: cannot read " + tmp);
+    Path f = Files.writeString(tmp.resolve("v"), "v");
+    Run both = run(fake, "put", "k", "v", "--file", f.toString());
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err().lines())
+        .containsExactly("error: give VALUE or --file FILE, not both", "try kv_client put --help");
+    assertThat(run(fake, "put", "k", "-", "--file", f.toString()).code()).isEqualTo(2);
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void theShellReadsFilesButTakesDashAsTheValueItself() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(7));
+    Path f = Files.write(tmp.resolve("v.txt"), TEXT.getBytes(StandardCharsets.UTF_8));
+    Path bad = Files.write(tmp.resolve("bad"), new byte[] {(byte) 0xff});
+    Run r =
+        shell(fake, "put a -\nput b --file '" + f + "'\nput c --file '" + bad + "'\nput d v --file x\n",
+            "shell");
+    assertThat(r.lines())
+        .containsExactly(
+            "OK (index 7)",
+            "OK (index 7)",
+            "error: invalid_request: " + bad + " is not UTF-8 text (a malformed byte sequence at byte"
+                + " 0); a value is UTF-8 text; nothing was sent",
+            "error: usage: put: give VALUE or --file FILE, not both");
+    assertThat(fake.calls)
+        .containsExactly(
+            "write @1.1 1 Put[key=a, value=-]", "write @1.1 2 Put[key=b, value=" + TEXT + "]");
+  }
+
   @Test
   void aNegativeDeltaIsADeltaNotAnOption() {
     FakeCluster fake = new FakeCluster(c -> Result.value("-5", 1));
@@ -627,7 +743,8 @@ class KvClientTest {
   void aUsageErrorSaysWhatIsWrongAndWhereTheHelpIs() {
     FakeCluster fake = new FakeCluster(c -> Result.written(1));
     assertThat(run(fake, "put", "k").err().lines())
-        .containsExactly("error: Missing required parameter: 'VALUE'", "try kv_client put --help");
+        .containsExactly(
+            "error: missing VALUE (or - for standard input, or --file FILE)", "try kv_client put --help");
     assertThat(run(fake, "--nope", "get", "k").err().lines())
         .containsExactly("error: Unknown option: '--nope'", "try kv_client --help");
     assertThat(run(fake).err().lines()).containsExactly("error: missing COMMAND", "try kv_client --help");
@@ -834,8 +951,7 @@ class KvClientTest {
     ClientSession session = new ClientSession("s", 1);
     FakeCluster fake = new FakeCluster(c -> Result.written(1));
     assertThat(KvClient.shellLine("put k", text, session, fake))
-        .startsWith("error: usage: put: Missing required parameter")
-        .doesNotContain("\n");
+        .isEqualTo("error: usage: put: missing VALUE (or --file FILE)");
     assertThat(KvClient.shellLine("shell", text, session, fake))
         .startsWith("error: usage: unknown command 'shell'");
     assertThat(KvClient.shellLine("cas k v", text, session, fake))
