@@ -32,6 +32,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,7 +79,8 @@ import raftkv.common.TlsSettings;
       KvClient.Scan.class,
       KvClient.Status.class,
       KvClient.Snapshot.class,
-      KvClient.Shell.class
+      KvClient.Shell.class,
+      KvClient.Completion.class
     },
     footer = {
       "",
@@ -457,6 +459,20 @@ public final class KvClient {
     }
   }
 
+  /**
+   * picocli's bash/zsh completion script (AutoComplete, as its GenerateCompletion prints it; that
+   * class brings a -h of its own, which clashes with our inherited one). Hidden from the command
+   * list: it is set up once, not used.
+   */
+  @Command(
+      name = "completion",
+      hidden = true,
+      description = {
+        "Print a bash or zsh completion script for kv_client's commands and options:"
+            + "  source <(kv_client completion)"
+      })
+  static final class Completion {}
+
   /** The root of a shell line: the commands, without the global options or a nested shell. */
   @Command(
       name = "",
@@ -640,6 +656,11 @@ public final class KvClient {
       ParseResult sub = parsed.subcommand();
       while (sub.hasSubcommand()) {
         sub = sub.subcommand(); // snapshot save
+      }
+      if (sub.commandSpec().userObject() instanceof Completion) {
+        out.print(AutoComplete.bash(cl.getCommandName(), cl));
+        out.flush();
+        return Output.EXIT_OK;
       }
       if (!(sub.commandSpec().userObject() instanceof Source source)) {
         throw new ParameterException(sub.commandSpec().commandLine(), "missing COMMAND");

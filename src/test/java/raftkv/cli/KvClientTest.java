@@ -862,6 +862,23 @@ class KvClientTest {
     assertThat(r.out()).contains("Usage: kv_client").contains("shell").contains("Exit status");
   }
 
+  @Test
+  void completionPrintsABashScriptForEveryCommandAndIsNotListed() {
+    FakeCluster fake = new FakeCluster(c -> null);
+    Run r = run(fake, "completion");
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out())
+        .startsWith("#!/usr/bin/env bash")
+        .contains("local commands=\"put get delete cas incr scan status snapshot shell\"")
+        .contains("--file") // put's options
+        .contains("--keys-only") // scan's
+        .contains("compdef") // zsh too, through bashcompinit
+        .endsWith("complete -F _complete_kv_client -o default kv_client kv_client.sh kv_client.bash\n");
+    assertThat(fake.calls).isEmpty();
+    assertThat(run(fake, "--help").out()).doesNotContain("completion");
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Shell
 
