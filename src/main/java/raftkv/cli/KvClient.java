@@ -606,8 +606,12 @@ public final class KvClient {
     AkkaClusterClient.warmUp();
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+    // On Java 17 System.console() is there only when stdin and stdout are both a terminal: then a
+    // shell reads through the line editor; a pipe on either side keeps the plain line reader.
+    boolean terminal = System.console() != null;
     int code =
-        run(args, System.in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
+        run(args, System.getenv(), terminal, System.in, out, err,
+            s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
     out.flush();
     err.flush();
     System.exit(code);
@@ -623,16 +627,18 @@ public final class KvClient {
       PrintStream out,
       PrintStream err,
       Function<Settings, ClusterClient> connect) {
-    return run(args, System.getenv(), in, out, err, connect);
+    return run(args, System.getenv(), false, in, out, err, connect);
   }
 
   /**
    * As {@link #run(String[], InputStream, PrintStream, PrintStream, Function)}, in {@code env}.
-   * Standard input is {@code in}: bytes for {@code put K -}, lines of UTF-8 for {@code shell}.
+   * Standard input is {@code in}: bytes for {@code put K -}, lines of UTF-8 for {@code shell}; a
+   * {@code terminal} (a person types) reads a shell's lines through {@link TerminalShell} instead.
    */
   static int run(
       String[] args,
       Map<String, String> env,
+      boolean terminal,
       InputStream in,
       PrintStream out,
       PrintStream err,
@@ -684,8 +690,15 @@ public final class KvClient {
     }
     try (ClusterClient cluster = connect.apply(settings)) {
       if (command instanceof ShellCommand) {
-        return shell(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), out,
-            output, session, cluster);
+        if (terminal) {
+          try (TerminalShell lines = TerminalShell.open(env)) {
+            return shell(lines, out, output, session, cluster);
+          } catch (IOException e) {
+            err.println("kv_client: no line editor (" + e.getMessage() + "); reading plain lines");
+          }
+        }
+        BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        return shell(lines::readLine, out, output, session, cluster);
       }
       if (command instanceof StatusCommand) {
         ClusterStatus status = cluster.status();
@@ -801,9 +814,15 @@ public final class KvClient {
   /** A result and the line that reports it. */
   record Printed(Result result, String line) {}
 
-  /** Runs stdin line by line until EOF: one output line per command line, errors included. */
+  /** Where a shell's lines come from: standard input as it is, or a terminal's line editor. */
+  interface ShellInput {
+    /** The next line, or null at the end. */
+    String readLine() throws IOException;
+  }
+
+  /** Runs the lines until their end: one output line per command line, errors included. */
   static int shell(
-      BufferedReader in,
+      ShellInput in,
       PrintStream out,
       Output output,
       ClientSession session,

@@ -162,6 +162,7 @@ class KvClientTest {
         KvClient.run(
             args,
             env,
+            false,
             new ByteArrayInputStream(stdin),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
@@ -960,6 +961,35 @@ class KvClientTest {
     FakeCluster fake = new FakeCluster(c -> Result.error(ErrorCode.TIMEOUT, "no answer"));
     shell(fake, "put a 1\nput b 2\n", "--client-id", "mine", "--seq", "1", "shell");
     assertThat(fake.calls).containsExactly("write mine 1 Put[key=a, value=1]", "write mine 2 Put[key=b, value=2]");
+  }
+
+  @Test
+  void aPipedShellPrintsNoPromptAndTheLineEditorAnswersTheSameLines() throws Exception {
+    String input = "put a 1\n\n# note\nget a\nput b\nstatus\n";
+    Function<String, Result> answer = c -> c.startsWith("read") ? Result.value("1", 0) : Result.written(3);
+    Run piped = shell(new FakeCluster(answer), input, "shell");
+    assertThat(piped.lines())
+        .containsExactly(
+            "OK (index 3)",
+            "1",
+            "error: usage: put: missing VALUE (or --file FILE)",
+            "no leader: 127.0.0.1:9001 unreachable");
+    assertThat(piped.out()).doesNotContain(TerminalShell.PROMPT).doesNotContain("\u001b");
+    assertThat(piped.err()).isEmpty();
+
+    ByteArrayOutputStream screen = new ByteArrayOutputStream();
+    var terminal =
+        org.jline.terminal.TerminalBuilder.builder()
+            .system(false)
+            .streams(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), screen)
+            .type(org.jline.terminal.Terminal.TYPE_DUMB)
+            .build();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TerminalShell lines = new TerminalShell(terminal, tmp.resolve("history"))) {
+      KvClient.shell(lines, new PrintStream(out, true, StandardCharsets.UTF_8), new Output(false),
+          ClientSession.chosenByCluster(), new FakeCluster(answer));
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8).lines()).isEqualTo(piped.lines());
   }
 
   @Test
