@@ -450,7 +450,11 @@ public final class KvClient {
         "Read commands from stdin, one a line (same syntax, quotes allowed; blank lines and #"
             + " comments skipped), and print one result line each on stdout, errors included;"
             + " a scan prints a line per key (per page with --json), or (no keys).",
-        "One client id for the whole shell; every write takes the next seq."
+        "One client id for the whole shell; every write takes the next seq.",
+        "At a terminal (stdin and stdout both): a kv> prompt with line editing, history (in"
+            + " $RAFTKV_HISTORY, else ~/.raftkv_history; a line typed after a space is not kept)"
+            + " and tab completion of the command names; exit, quit or Ctrl-D ends it, Ctrl-C"
+            + " drops the line. Through a pipe: no prompt, one result line per command."
       })
   static final class Shell implements Source {
     @Override
