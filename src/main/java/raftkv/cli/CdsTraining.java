@@ -2,10 +2,9 @@ package raftkv.cli;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
@@ -66,7 +65,8 @@ public final class CdsTraining {
     for (String[] command : commands) {
       KvClient.run(
           command,
-          new BufferedReader(new StringReader("incr n\ncas --absent c x\nget k --stale\nstatus\n")),
+          new ByteArrayInputStream(
+              "incr n\ncas --absent c x\nget k --stale\nstatus\n".getBytes(StandardCharsets.UTF_8)),
           out,
           out,
           s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));

@@ -4,25 +4,35 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,7 +79,8 @@ import raftkv.common.TlsSettings;
       KvClient.Scan.class,
       KvClient.Status.class,
       KvClient.Snapshot.class,
-      KvClient.Shell.class
+      KvClient.Shell.class,
+      KvClient.Completion.class
     },
     footer = {
       "",
@@ -83,9 +94,10 @@ import raftkv.common.TlsSettings;
       "",
       "A value that starts with '-' goes after '--':  kv_client put k -- -1",
       "",
-      "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied), 2 usage"
-          + " error, 3 outcome unknown (the write may or may not have been applied: a timeout, a"
-          + " leader lost after storing it, an ended session, a stale seq)."
+      "Exit status: 0 success (a get of an absent key too), 1 error (nothing was applied; for"
+          + " status: nodes answer but none knows a leader), 2 usage error, 3 outcome unknown (the"
+          + " write may or may not have been applied: a timeout, a leader lost after storing it, an"
+          + " ended session, a stale seq; for status: no node answered)."
     })
 public final class KvClient {
 
@@ -106,7 +118,9 @@ public final class KvClient {
       scope = ScopeType.INHERIT,
       names = "--peers",
       paramLabel = "P1,P2,...",
-      description = "The nodes, each a port on --host or HOST:PORT. Default: 9001,9002,9003.")
+      description =
+          "The nodes, each a port on --host or HOST:PORT. Default: $RAFTKV_ENDPOINTS (same"
+              + " syntax), else 9001,9002,9003.")
   String peers;
 
   @Option(
@@ -173,10 +187,13 @@ public final class KvClient {
 
   /** A parsed command. */
   sealed interface ClientCommand
-      permits WriteCommand, GetCommand, ScanCommand, StatusCommand, SnapshotSaveCommand,
-          ShellCommand {}
+      permits WriteCommand, PutFromCommand, GetCommand, ScanCommand, StatusCommand,
+          SnapshotSaveCommand, ShellCommand {}
 
   record WriteCommand(Op op) implements ClientCommand {}
+
+  /** A put whose value is read first: from {@code file}, or standard input when it is null. */
+  record PutFromCommand(String key, Path file) implements ClientCommand {}
 
   record GetCommand(String key, boolean stale) implements ClientCommand {}
 
@@ -195,17 +212,57 @@ public final class KvClient {
     ClientCommand command();
   }
 
-  @Command(name = "put", sortOptions = false, description = "Set KEY to VALUE.")
+  @Command(
+      name = "put",
+      sortOptions = false,
+      customSynopsis = {
+        "kv_client put [OPTIONS] KEY VALUE",
+        "       kv_client put [OPTIONS] KEY -",
+        "       kv_client put [OPTIONS] KEY --file FILE"
+      },
+      description = {
+        "Set KEY to VALUE, or to what standard input (VALUE -) or FILE holds, byte for byte: a"
+            + " trailing newline is kept (printf '%%s' V, not echo V, for a value without one). A"
+            + " value is UTF-8 text of at most 1 MiB; input that is not, or is larger, is refused"
+            + " and nothing is sent. In the shell, - is the value '-' itself."
+      })
   static final class Put implements Source {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "KEY")
     String key;
 
-    @Parameters(index = "1", paramLabel = "VALUE")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "VALUE", hidden = true)
     String value;
+
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description = "The value is FILE's contents, exactly (instead of VALUE).")
+    String file;
 
     @Override
     public ClientCommand command() {
-      return new WriteCommand(new Op.Put(key, value));
+      if (file != null && value != null) {
+        throw new ParameterException(spec.commandLine(), "give VALUE or --file FILE, not both");
+      }
+      if (file == null && value == null) {
+        boolean inShell = spec.parent() != null && spec.parent().userObject() instanceof ShellLine;
+        throw new ParameterException(
+            spec.commandLine(),
+            inShell ? "missing VALUE (or --file FILE)"
+                : "missing VALUE (or - for standard input, or --file FILE)");
+      }
+      if (file != null) {
+        try {
+          return new PutFromCommand(key, Path.of(file));
+        } catch (InvalidPathException e) {
+          throw new ParameterException(spec.commandLine(), "FILE: " + e.getMessage());
+        }
+      }
+      return "-".equals(value)
+          ? new PutFromCommand(key, null)
+          : new WriteCommand(new Op.Put(key, value));
     }
   }
 
@@ -345,7 +402,8 @@ public final class KvClient {
       sortOptions = false,
       description =
           "Ask every node for its view (role, term, leader, indexes); list the silent ones as"
-              + " unreachable.")
+              + " unreachable. Exit 0 if a leader is known, 1 if nodes answer but none knows a"
+              + " leader, 3 if no node answers.")
   static final class Status implements Source {
     @Override
     public ClientCommand command() {
@@ -392,7 +450,11 @@ public final class KvClient {
         "Read commands from stdin, one a line (same syntax, quotes allowed; blank lines and #"
             + " comments skipped), and print one result line each on stdout, errors included;"
             + " a scan prints a line per key (per page with --json), or (no keys).",
-        "One client id for the whole shell; every write takes the next seq."
+        "One client id for the whole shell; every write takes the next seq.",
+        "At a terminal (stdin and stdout both): a kv> prompt with line editing, history (in"
+            + " $RAFTKV_HISTORY, else ~/.raftkv_history; a line typed after a space is not kept)"
+            + " and tab completion of the command names; exit, quit or Ctrl-D ends it, Ctrl-C"
+            + " drops the line. Through a pipe: no prompt, one result line per command."
       })
   static final class Shell implements Source {
     @Override
@@ -400,6 +462,20 @@ public final class KvClient {
       return new ShellCommand();
     }
   }
+
+  /**
+   * picocli's bash/zsh completion script (AutoComplete, as its GenerateCompletion prints it; that
+   * class brings a -h of its own, which clashes with our inherited one). Hidden from the command
+   * list: it is set up once, not used.
+   */
+  @Command(
+      name = "completion",
+      hidden = true,
+      description = {
+        "Print a bash or zsh completion script for kv_client's commands and options:"
+            + "  source <(kv_client completion)"
+      })
+  static final class Completion {}
 
   /** The root of a shell line: the commands, without the global options or a nested shell. */
   @Command(
@@ -445,22 +521,44 @@ public final class KvClient {
     return Duration.ofMillis((long) millis);
   }
 
-  /** The settings and session the global options describe, or a usage error. */
-  private Settings settings(CommandLine cl) {
+  /** The environment variable that names the nodes when neither --port nor --peers does. */
+  static final String ENDPOINTS_ENV = "RAFTKV_ENDPOINTS";
+
+  /** "9001,other:9002": each a port on {@code defaultHost} or HOST:PORT, duplicates dropped. */
+  static List<Endpoint> parseNodes(String list, String defaultHost) {
+    List<Endpoint> nodes = new ArrayList<>();
+    for (String p : list.split(",", -1)) {
+      Endpoint e = Endpoint.parse(p, defaultHost);
+      if (!nodes.contains(e)) {
+        nodes.add(e);
+      }
+    }
+    return nodes;
+  }
+
+  /**
+   * The settings and session the global options describe, or a usage error. The nodes: --port or
+   * --peers, else {@code $RAFTKV_ENDPOINTS} (unset or blank: absent), else the default three.
+   */
+  private Settings settings(CommandLine cl, Map<String, String> env) {
     String defaultHost = host == null ? "127.0.0.1" : host;
     if (port != null && peers != null) {
       throw new ParameterException(cl, "--port and --peers are alternatives: give one");
     }
+    String endpoints = env.get(ENDPOINTS_ENV);
     List<Endpoint> nodes = new ArrayList<>();
     try {
       if (port != null) {
         nodes.add(Endpoint.parse(port, defaultHost));
       } else if (peers != null) {
-        for (String p : peers.split(",", -1)) {
-          Endpoint e = Endpoint.parse(p, defaultHost);
-          if (!nodes.contains(e)) {
-            nodes.add(e);
-          }
+        nodes.addAll(parseNodes(peers, defaultHost));
+      } else if (endpoints != null && !endpoints.isBlank()) {
+        try {
+          nodes.addAll(parseNodes(endpoints, defaultHost));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              ENDPOINTS_ENV + "='" + endpoints + "': " + e.getMessage()
+                  + " (it is a list like --peers: 9001,9002 or HOST:PORT,HOST:PORT)");
         }
       } else if (host != null) {
         for (Endpoint e : DEFAULT_PEERS) {
@@ -512,21 +610,40 @@ public final class KvClient {
     AkkaClusterClient.warmUp();
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    int code = run(args, in, out, err, s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
+    // On Java 17 System.console() is there only when stdin and stdout are both a terminal: then a
+    // shell reads through the line editor; a pipe on either side keeps the plain line reader.
+    boolean terminal = System.console() != null;
+    int code =
+        run(args, System.getenv(), terminal, System.in, out, err,
+            s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
     out.flush();
     err.flush();
     System.exit(code);
   }
 
   /**
-   * Runs one command line and returns the exit status. {@code connect} makes the cluster client
-   * (tests pass a fake); it is closed before returning.
+   * Runs one command line in this process's environment and returns the exit status. {@code
+   * connect} makes the cluster client (tests pass a fake); it is closed before returning.
    */
   static int run(
       String[] args,
-      BufferedReader in,
+      InputStream in,
+      PrintStream out,
+      PrintStream err,
+      Function<Settings, ClusterClient> connect) {
+    return run(args, System.getenv(), false, in, out, err, connect);
+  }
+
+  /**
+   * As {@link #run(String[], InputStream, PrintStream, PrintStream, Function)}, in {@code env}.
+   * Standard input is {@code in}: bytes for {@code put K -}, lines of UTF-8 for {@code shell}; a
+   * {@code terminal} (a person types) reads a shell's lines through {@link TerminalShell} instead.
+   */
+  static int run(
+      String[] args,
+      Map<String, String> env,
+      boolean terminal,
+      InputStream in,
       PrintStream out,
       PrintStream err,
       Function<Settings, ClusterClient> connect) {
@@ -550,29 +667,52 @@ public final class KvClient {
       while (sub.hasSubcommand()) {
         sub = sub.subcommand(); // snapshot save
       }
+      if (sub.commandSpec().userObject() instanceof Completion) {
+        out.print(AutoComplete.bash(cl.getCommandName(), cl));
+        out.flush();
+        return Output.EXIT_OK;
+      }
       if (!(sub.commandSpec().userObject() instanceof Source source)) {
         throw new ParameterException(sub.commandSpec().commandLine(), "missing COMMAND");
       }
       command = source.command();
-      settings = root.settings(cl);
+      settings = root.settings(cl, env);
       session = root.session(cl);
     } catch (ParameterException e) {
-      err.println("error: " + e.getMessage());
-      e.getCommandLine().usage(err);
+      usageError(e, err);
       return Output.EXIT_USAGE;
     }
     Output output = new Output(root.json);
+    if (command instanceof PutFromCommand put) {
+      // Read before connecting: input that cannot be a value sends nothing at all.
+      Result value = readValue(put.file(), in);
+      if (!value.ok()) {
+        print(new Printed(value, output.result(Output.Kind.WRITE, value)), output, out, err);
+        return Output.exitCode(value);
+      }
+      command = new WriteCommand(new Op.Put(put.key(), value.value()));
+    }
     try (ClusterClient cluster = connect.apply(settings)) {
       if (command instanceof ShellCommand) {
-        return shell(in, out, output, session, cluster);
+        if (terminal) {
+          try (TerminalShell lines = TerminalShell.open(env)) {
+            return shell(lines, out, output, session, cluster);
+          } catch (IOException e) {
+            err.println("kv_client: no line editor (" + e.getMessage() + "); reading plain lines");
+          }
+        }
+        BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        return shell(lines::readLine, out, output, session, cluster);
       }
       if (command instanceof StatusCommand) {
         ClusterStatus status = cluster.status();
         out.println(output.status(status));
         if (!status.anyReachable()) {
           cluster.tlsFailure().ifPresent(why -> err.println("error: TLS: " + why));
+        } else if (status.leaderId().isEmpty() && !output.json()) {
+          err.println("error: no leader: no node that answered knows one (an election may be under way)");
         }
-        return status.anyReachable() ? Output.EXIT_OK : Output.EXIT_UNKNOWN;
+        return statusExit(status);
       }
       if (command instanceof ScanCommand sc) {
         Result r = scan(sc, cluster, output, out::println);
@@ -601,6 +741,75 @@ public final class KvClient {
     }
   }
 
+  /**
+   * A usage error in two lines on stderr, as git and etcdctl print one: what is wrong, and where
+   * the help is ({@code try kv_client put --help}); the whole usage would bury the line that says
+   * what is wrong.
+   */
+  static void usageError(ParameterException e, PrintStream err) {
+    err.println("error: " + oneLine(e.getMessage()));
+    err.println("try " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help");
+  }
+
+  /** A message that picocli may have broken over lines, on one. */
+  private static String oneLine(String message) {
+    return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /**
+   * The exit status of {@code status}, for scripts and probes: 0 a leader is known, 1 nodes answer
+   * but none knows a leader (it is known that there is none), 3 no node answered (unknown).
+   */
+  static int statusExit(ClusterStatus status) {
+    if (!status.anyReachable()) {
+      return Output.EXIT_UNKNOWN;
+    }
+    return status.leaderId().isPresent() ? Output.EXIT_OK : Output.EXIT_ERROR;
+  }
+
+  /**
+   * The value in {@code file} (standard input {@code in} when it is null), or why it cannot be
+   * one: its bytes exactly, decoded as strict UTF-8 (a malformed sequence is refused, never
+   * replaced), at most {@link Limits#MAX_VALUE_BYTES}. Reads at most one byte past the limit.
+   */
+  static Result readValue(Path file, InputStream in) {
+    String name = file == null ? "standard input" : file.toString();
+    byte[] bytes;
+    try {
+      if (file == null) {
+        bytes = in.readNBytes(Limits.MAX_VALUE_BYTES + 1); // not closed: it is the process's
+      } else {
+        try (InputStream f = Files.newInputStream(file)) {
+          bytes = f.readNBytes(Limits.MAX_VALUE_BYTES + 1);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": no such file; nothing was sent");
+    } catch (AccessDeniedException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": permission denied; nothing was sent");
+    } catch (IOException e) {
+      return Result.error(ErrorCode.INVALID_REQUEST, "cannot read " + name + ": " + e.getMessage() + "; nothing was sent");
+    }
+    if (bytes.length > Limits.MAX_VALUE_BYTES) {
+      return Result.error(ErrorCode.TOO_LARGE, name + " holds more than " + Limits.MAX_VALUE_BYTES
+          + " bytes (1 MiB), the most a value may hold; nothing was sent");
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer source = ByteBuffer.wrap(bytes);
+    CharBuffer chars = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+    CoderResult decoded = decoder.decode(source, chars, true);
+    if (!decoded.isError()) {
+      decoded = decoder.flush(chars);
+    }
+    if (!decoded.isUnderflow()) {
+      return Result.error(ErrorCode.INVALID_REQUEST, name + " is not UTF-8 text (a malformed byte"
+          + " sequence at byte " + source.position() + "); a value is UTF-8 text; nothing was sent");
+    }
+    return Result.value(chars.flip().toString(), 0);
+  }
+
   /** Text errors go to stderr; a JSON line is the result, whatever it says, so stdout. */
   private static void print(Printed p, Output output, PrintStream out, PrintStream err) {
     (p.result().ok() || output.json() ? out : err).println(p.line());
@@ -609,9 +818,15 @@ public final class KvClient {
   /** A result and the line that reports it. */
   record Printed(Result result, String line) {}
 
-  /** Runs stdin line by line until EOF: one output line per command line, errors included. */
+  /** Where a shell's lines come from: standard input as it is, or a terminal's line editor. */
+  interface ShellInput {
+    /** The next line, or null at the end. */
+    String readLine() throws IOException;
+  }
+
+  /** Runs the lines until their end: one output line per command line, errors included. */
   static int shell(
-      BufferedReader in,
+      ShellInput in,
       PrintStream out,
       Output output,
       ClientSession session,
@@ -639,6 +854,14 @@ public final class KvClient {
       command = parseShellLine(line);
     } catch (IllegalArgumentException e) {
       return output.usageError(e.getMessage());
+    }
+    if (command instanceof PutFromCommand put) {
+      // parseShellLine left only --file here: standard input is the shell's own.
+      Result value = readValue(put.file(), InputStream.nullInputStream());
+      if (!value.ok()) {
+        return output.result(Output.Kind.WRITE, value);
+      }
+      command = new WriteCommand(new Op.Put(put.key(), value.value()));
     }
     if (command instanceof StatusCommand) {
       return output.statusLine(cluster.status());
@@ -761,11 +984,15 @@ public final class KvClient {
     CommandLine cl = new CommandLine(new ShellLine());
     try {
       ParseResult parsed = cl.parseArgs(words.toArray(String[]::new));
-      return ((Source) parsed.subcommand().commandSpec().userObject()).command();
+      ClientCommand command = ((Source) parsed.subcommand().commandSpec().userObject()).command();
+      if (command instanceof PutFromCommand put && put.file() == null) {
+        // Standard input holds the shell's commands: here "put k -" stores "-", as it always did.
+        return new WriteCommand(new Op.Put(put.key(), "-"));
+      }
+      return command;
     } catch (ParameterException e) {
       String name = e.getCommandLine().getCommandName();
-      throw new IllegalArgumentException(
-          (name.isEmpty() ? "" : name + ": ") + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+      throw new IllegalArgumentException((name.isEmpty() ? "" : name + ": ") + oneLine(e.getMessage()));
     }
   }
 }

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,12 +147,23 @@ class KvClientTest {
   private record Settings(List<Endpoint> nodes, Duration timeout) {}
 
   private static Run shell(FakeCluster fake, String stdin, String... args) {
+    return runIn(Map.of(), fake, stdin, args);
+  }
+
+  private static Run runIn(Map<String, String> env, FakeCluster fake, String stdin, String... args) {
+    return runIn(env, fake, stdin.getBytes(StandardCharsets.UTF_8), args);
+  }
+
+  /** A run in the environment {@code env} (the tests' own is never read) with stdin's bytes. */
+  private static Run runIn(Map<String, String> env, FakeCluster fake, byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         KvClient.run(
             args,
-            new BufferedReader(new StringReader(stdin)),
+            env,
+            false,
+            new ByteArrayInputStream(stdin),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             s -> {
@@ -439,6 +449,31 @@ class KvClientTest {
     assertThat(down.out()).contains("unreachable");
   }
 
+  @Test
+  void statusExitsOneWhenNodesAnswerButNoneKnowsALeader() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> null);
+    fake.status =
+        new ClusterStatus(
+            List.of(
+                new NodeView(N1, node(1, N1, "candidate", 4, null)),
+                new NodeView(N2, node(2, N2, "follower", 4, null)),
+                new NodeView(N3, null)));
+    Run text = run(fake, "status");
+    assertThat(text.code()).isEqualTo(1);
+    assertThat(text.out()).contains("candidate");
+    assertThat(text.err()).isEqualTo(
+        "error: no leader: no node that answered knows one (an election may be under way)\n");
+    Run json = run(fake, "--json", "status");
+    assertThat(json.code()).isEqualTo(1);
+    assertThat(JSON.readTree(json.out()).get("leader").isNull()).isTrue();
+    assertThat(json.err()).isEmpty();
+    // A follower that names a leader is enough: the leader itself may be among the silent.
+    fake.status =
+        new ClusterStatus(
+            List.of(new NodeView(N1, node(1, N1, "follower", 4, 3)), new NodeView(N3, null)));
+    assertThat(run(fake, "status").code()).isZero();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // One-shot commands: exit codes and where the lines go
 
@@ -508,6 +543,157 @@ class KvClientTest {
   }
 
   @Test
+  void raftkvEndpointsNamesTheNodesUnlessPortOrPeersDo() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    Map<String, String> env = Map.of("RAFTKV_ENDPOINTS", "127.0.0.1:9101, 9102,other:9103,9102");
+    assertThat(runIn(env, fake, "", "get", "k").code()).isZero();
+    assertThat(fake.settings.nodes())
+        .containsExactly(
+            new Endpoint("127.0.0.1", 9101), new Endpoint("127.0.0.1", 9102), new Endpoint("other", 9103));
+    runIn(Map.of("RAFTKV_ENDPOINTS", "9101,9102"), fake, "", "--host", "10.0.0.5", "get", "k");
+    assertThat(fake.settings.nodes())
+        .containsExactly(new Endpoint("10.0.0.5", 9101), new Endpoint("10.0.0.5", 9102));
+    runIn(env, fake, "", "--port", "9201", "get", "k");
+    assertThat(fake.settings.nodes()).containsExactly(new Endpoint("127.0.0.1", 9201));
+    runIn(env, fake, "", "--peers", "9301,9302", "get", "k");
+    assertThat(fake.settings.nodes())
+        .containsExactly(new Endpoint("127.0.0.1", 9301), new Endpoint("127.0.0.1", 9302));
+    runIn(Map.of("RAFTKV_ENDPOINTS", " "), fake, "", "get", "k");
+    assertThat(fake.settings.nodes()).as("blank counts as unset").containsExactly(N1, N2, N3);
+  }
+
+  @Test
+  void aMalformedRaftkvEndpointsIsAOneLineUsageError() {
+    FakeCluster fake = new FakeCluster(c -> Result.value("v", 0));
+    for (String bad : List.of("9001,,9002", "9001;9002", "host:", "99999", ":9001")) {
+      Run r = runIn(Map.of("RAFTKV_ENDPOINTS", bad), fake, "", "get", "k");
+      assertThat(r.code()).as(bad).isEqualTo(2);
+      assertThat(r.err().lines()).as(bad).hasSize(2);
+      assertThat(r.err().lines().findFirst().orElseThrow())
+          .as(bad)
+          .startsWith("error: RAFTKV_ENDPOINTS='" + bad + "': ");
+      assertThat(r.out()).isEmpty();
+    }
+    assertThat(fake.calls).isEmpty();
+    assertThat(runIn(Map.of("RAFTKV_ENDPOINTS", "nonsense"), fake, "", "--port", "9001", "get", "k").code())
+        .as("--port wins, so the variable is not read")
+        .isZero();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // put --file and put K -
+
+  /** Text with a multi-byte character of every length, a CRLF and a trailing newline. */
+  private static final String TEXT = "line one\r\nz\u00e9 \u20ac \ud83d\ude00\n";
+
+  @Test
+  void putFileSendsTheFileByteForByteTrailingNewlineIncluded() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(4));
+    Path f = Files.write(tmp.resolve("v.txt"), TEXT.getBytes(StandardCharsets.UTF_8));
+    Run r = run(fake, "put", "k", "--file", f.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).isEqualTo("OK (index 4)\n");
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=" + TEXT + "]");
+  }
+
+  @Test
+  void putDashSendsStandardInputByteForByte() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(4));
+    Run r = runIn(Map.of(), fake, TEXT.getBytes(StandardCharsets.UTF_8), "put", "k", "-");
+    assertThat(r.code()).isZero();
+    assertThat(fake.calls).containsExactly("write @1.1 1 Put[key=k, value=" + TEXT + "]");
+    FakeCluster empty = new FakeCluster(c -> Result.written(5));
+    assertThat(runIn(Map.of(), empty, new byte[0], "put", "k", "-").code()).isZero();
+    assertThat(empty.calls).containsExactly("write @1.1 1 Put[key=k, value=]");
+  }
+
+  @Test
+  void inputThatIsNotUtf8IsRefusedInOneLineAndNothingIsSent() throws Exception {
+    List<byte[]> bad =
+        List.of(
+            new byte[] {'a', 'b', (byte) 0xc3, 'c'}, // a lead byte without its continuation
+            new byte[] {'a', 'b', (byte) 0xff}, // never in UTF-8
+            new byte[] {'a', 'b', (byte) 0xc0, (byte) 0xaf}, // an overlong '/'
+            new byte[] {'a', 'b', (byte) 0xed, (byte) 0xa0, (byte) 0x80}, // a surrogate (CESU-8)
+            new byte[] {'a', 'b', (byte) 0xe2, (byte) 0x82}); // cut short at the end
+    for (byte[] bytes : bad) {
+      FakeCluster fake = new FakeCluster(c -> Result.written(1));
+      Path f = Files.write(tmp.resolve("bad"), bytes);
+      Run file = run(fake, "put", "k", "--file", f.toString());
+      assertThat(file.code()).as(Arrays.toString(bytes)).isEqualTo(1);
+      assertThat(file.err())
+          .as(Arrays.toString(bytes))
+          .isEqualTo("error: invalid_request: " + f + " is not UTF-8 text (a malformed byte sequence"
+              + " at byte 2); a value is UTF-8 text; nothing was sent\n");
+      Run stdin = runIn(Map.of(), fake, bytes, "--json", "put", "k", "-");
+      assertThat(stdin.code()).isEqualTo(1);
+      assertThat(json(stdin.out().strip()))
+          .containsEntry("error", "invalid_request")
+          .extractingByKey("message").asString().startsWith("standard input is not UTF-8 text");
+      assertThat(fake.calls).isEmpty();
+      assertThat(fake.registrations).as("not even a session").isEmpty();
+    }
+  }
+
+  @Test
+  void inputOverOneMebibyteIsRefusedAndNothingIsSent() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    byte[] max = "x".repeat(1 << 20).getBytes(StandardCharsets.UTF_8);
+    assertThat(runIn(Map.of(), fake, max, "put", "k", "-").code()).isZero();
+    assertThat(fake.calls).hasSize(1);
+    fake.calls.clear();
+    byte[] over = new byte[(1 << 20) + 1];
+    Arrays.fill(over, (byte) 'x');
+    Path f = Files.write(tmp.resolve("big"), over);
+    Run r = run(fake, "put", "k", "--file", f.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .isEqualTo("error: too_large: " + f + " holds more than 1048576 bytes (1 MiB), the most a"
+            + " value may hold; nothing was sent\n");
+    assertThat(runIn(Map.of(), fake, over, "put", "k", "-").code()).isEqualTo(1);
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aFileThatCannotBeReadIsOneLineAndValueWithFileIsAUsageError() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    Path missing = tmp.resolve("missing");
+    Run r = run(fake, "put", "k", "--file", missing.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err())
+        .isEqualTo("error: invalid_request: cannot read " + missing + ": no such file; nothing was sent\n");
+    assertThat(run(fake, "put", "k", "--file", tmp.toString()).err().lines())
+        .singleElement().asString().startsWith("error: invalid_request: cannot read " + tmp);
+    Path f = Files.writeString(tmp.resolve("v"), "v");
+    Run both = run(fake, "put", "k", "v", "--file", f.toString());
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err().lines())
+        .containsExactly("error: give VALUE or --file FILE, not both", "try kv_client put --help");
+    assertThat(run(fake, "put", "k", "-", "--file", f.toString()).code()).isEqualTo(2);
+    assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void theShellReadsFilesButTakesDashAsTheValueItself() throws Exception {
+    FakeCluster fake = new FakeCluster(c -> Result.written(7));
+    Path f = Files.write(tmp.resolve("v.txt"), TEXT.getBytes(StandardCharsets.UTF_8));
+    Path bad = Files.write(tmp.resolve("bad"), new byte[] {(byte) 0xff});
+    Run r =
+        shell(fake, "put a -\nput b --file '" + f + "'\nput c --file '" + bad + "'\nput d v --file x\n",
+            "shell");
+    assertThat(r.lines())
+        .containsExactly(
+            "OK (index 7)",
+            "OK (index 7)",
+            "error: invalid_request: " + bad + " is not UTF-8 text (a malformed byte sequence at byte"
+                + " 0); a value is UTF-8 text; nothing was sent",
+            "error: usage: put: give VALUE or --file FILE, not both");
+    assertThat(fake.calls)
+        .containsExactly(
+            "write @1.1 1 Put[key=a, value=-]", "write @1.1 2 Put[key=b, value=" + TEXT + "]");
+  }
+
+  @Test
   void aNegativeDeltaIsADeltaNotAnOption() {
     FakeCluster fake = new FakeCluster(c -> Result.value("-5", 1));
     assertThat(run(fake, "incr", "k", "-5").code()).isZero();
@@ -544,10 +730,29 @@ class KvClientTest {
     for (String[] args : bad) {
       Run r = run(fake, args);
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err()).as(String.join(" ", args)).contains("Usage:");
+      List<String> err = r.err().lines().toList();
+      assertThat(err).as(String.join(" ", args)).hasSize(2);
+      assertThat(err.get(0)).as(String.join(" ", args)).startsWith("error: ");
+      assertThat(err.get(1)).as(String.join(" ", args)).matches("try kv_client( [a-z]+)? --help");
+      assertThat(r.err()).as(String.join(" ", args)).doesNotContain("Usage:");
       assertThat(r.out()).isEmpty();
     }
     assertThat(fake.calls).isEmpty();
+  }
+
+  @Test
+  void aUsageErrorSaysWhatIsWrongAndWhereTheHelpIs() {
+    FakeCluster fake = new FakeCluster(c -> Result.written(1));
+    assertThat(run(fake, "put", "k").err().lines())
+        .containsExactly(
+            "error: missing VALUE (or - for standard input, or --file FILE)", "try kv_client put --help");
+    assertThat(run(fake, "--nope", "get", "k").err().lines())
+        .containsExactly("error: Unknown option: '--nope'", "try kv_client --help");
+    assertThat(run(fake).err().lines()).containsExactly("error: missing COMMAND", "try kv_client --help");
+    assertThat(run(fake, "snapshot").err().lines())
+        .containsExactly("error: missing COMMAND", "try kv_client snapshot --help");
+    assertThat(run(fake, "snapshot", "save").err().lines())
+        .containsExactly("error: Missing required parameter: 'FILE'", "try kv_client snapshot save --help");
   }
 
   @Test
@@ -658,6 +863,23 @@ class KvClientTest {
     assertThat(r.out()).contains("Usage: kv_client").contains("shell").contains("Exit status");
   }
 
+  @Test
+  void completionPrintsABashScriptForEveryCommandAndIsNotListed() {
+    FakeCluster fake = new FakeCluster(c -> null);
+    Run r = run(fake, "completion");
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out())
+        .startsWith("#!/usr/bin/env bash")
+        .contains("local commands=\"put get delete cas incr scan status snapshot shell\"")
+        .contains("--file") // put's options
+        .contains("--keys-only") // scan's
+        .contains("compdef") // zsh too, through bashcompinit
+        .endsWith("complete -F _complete_kv_client -o default kv_client kv_client.sh kv_client.bash\n");
+    assertThat(fake.calls).isEmpty();
+    assertThat(run(fake, "--help").out()).doesNotContain("completion");
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Shell
 
@@ -742,13 +964,41 @@ class KvClientTest {
   }
 
   @Test
+  void aPipedShellPrintsNoPromptAndTheLineEditorAnswersTheSameLines() throws Exception {
+    String input = "put a 1\n\n# note\nget a\nput b\nstatus\n";
+    Function<String, Result> answer = c -> c.startsWith("read") ? Result.value("1", 0) : Result.written(3);
+    Run piped = shell(new FakeCluster(answer), input, "shell");
+    assertThat(piped.lines())
+        .containsExactly(
+            "OK (index 3)",
+            "1",
+            "error: usage: put: missing VALUE (or --file FILE)",
+            "no leader: 127.0.0.1:9001 unreachable");
+    assertThat(piped.out()).doesNotContain(TerminalShell.PROMPT).doesNotContain("\u001b");
+    assertThat(piped.err()).isEmpty();
+
+    ByteArrayOutputStream screen = new ByteArrayOutputStream();
+    var terminal =
+        org.jline.terminal.TerminalBuilder.builder()
+            .system(false)
+            .streams(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), screen)
+            .type(org.jline.terminal.Terminal.TYPE_DUMB)
+            .build();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TerminalShell lines = new TerminalShell(terminal, tmp.resolve("history"))) {
+      KvClient.shell(lines, new PrintStream(out, true, StandardCharsets.UTF_8), new Output(false),
+          ClientSession.chosenByCluster(), new FakeCluster(answer));
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8).lines()).isEqualTo(piped.lines());
+  }
+
+  @Test
   void aMalformedShellLineSaysWhyOnOneLine() {
     Output text = new Output(false);
     ClientSession session = new ClientSession("s", 1);
     FakeCluster fake = new FakeCluster(c -> Result.written(1));
     assertThat(KvClient.shellLine("put k", text, session, fake))
-        .startsWith("error: usage: put: Missing required parameter")
-        .doesNotContain("\n");
+        .isEqualTo("error: usage: put: missing VALUE (or --file FILE)");
     assertThat(KvClient.shellLine("shell", text, session, fake))
         .startsWith("error: usage: unknown command 'shell'");
     assertThat(KvClient.shellLine("cas k v", text, session, fake))

@@ -2,11 +2,10 @@ package raftkv.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +54,7 @@ class TlsRefusalTest {
       status =
           KvClient.run(
               args,
-              new BufferedReader(new StringReader("")),
+              InputStream.nullInputStream(),
               o,
               e,
               s -> new AkkaClusterClient(s.nodes(), s.timeout(), s.tls()));
