@@ -68,4 +68,5 @@ while true; do
 done
 echo "node $leader is the leader"
 echo
-"$kv_client" --peers "$(raftkv_all_ports)" status
+# Shown, not checked: a leader lost in the moment since it was found makes status exit 1.
+"$kv_client" --peers "$(raftkv_all_ports)" status || true
