@@ -169,8 +169,14 @@ public final class ClientActor {
   private record StatusRound(
       List<Endpoint> asked, NodeStatus[] answers, long firstTag, ActorRef<ClusterStatus> replyTo) {}
 
-  /** Default upper bound on one attempt: long enough for a write's round trip and fsync. */
-  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofMillis(400);
+  /**
+   * Default upper bound on one attempt before the next node is tried: well above a write's round
+   * trip and fsync (a few ms), and short beside an election (150-300 ms), so that a client whose
+   * leader died is at the new one soon after it is elected. A slow leader's late answer still
+   * counts: an attempt's reply address lives until the request ends, and a retry is harmless
+   * (same client id and seq).
+   */
+  public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofMillis(200);
   /**
    * Attempts until the first reply also pay for connecting and for one-time initialization
    * (serializers, cold code): in a fresh JVM on a busy machine that alone can exceed an attempt

@@ -83,8 +83,8 @@ class RetryPolicyTest {
     assertThat(p.onReply(N2, NOT_LEADER, null, 2 * MS)).isEqualTo(send(N3, Duration.ZERO));
     assertThat(p.onReply(N3, NOT_LEADER, null, 3 * MS))
         .as("third refusal of three nodes")
-        .isEqualTo(send(N1, Duration.ofMillis(100)));
-    assertThat(p.resume(103 * MS)).isEqualTo(send(N1, Duration.ZERO));
+        .isEqualTo(send(N1, Duration.ofMillis(25)));
+    assertThat(p.resume(28 * MS)).isEqualTo(send(N1, Duration.ZERO));
   }
 
   @Test
@@ -93,7 +93,7 @@ class RetryPolicyTest {
     p.begin(WRITE, 0);
     p.onReply(N1, NOT_LEADER, N2, MS);
     p.onReply(N2, NOT_LEADER, N1, 2 * MS);
-    assertThat(p.onReply(N1, NOT_LEADER, N2, 3 * MS)).isEqualTo(send(N2, Duration.ofMillis(100)));
+    assertThat(p.onReply(N1, NOT_LEADER, N2, 3 * MS)).isEqualTo(send(N2, Duration.ofMillis(25)));
   }
 
   @Test
@@ -120,6 +120,17 @@ class RetryPolicyTest {
     // A second later N1 is no longer avoided.
     p.begin(WRITE, 1500 * MS);
     assertThat(p.onReply(N3, NOT_LEADER, N1, 1500 * MS)).isEqualTo(send(N1, Duration.ZERO));
+  }
+
+  @Test
+  void interactiveClientsDoNotGoBackToAKilledLeaderThatTheFollowersStillName() {
+    RetryPolicy p = new RetryPolicy(NODES, N1, RetryPolicy.INTERACTIVE);
+    p.begin(WRITE, 0);
+    assertThat(p.onNoAnswer(N1, 200 * MS)).isEqualTo(send(N2, Duration.ZERO));
+    assertThat(p.onReply(N2, NOT_LEADER, N1, 201 * MS)).isEqualTo(send(N3, Duration.ZERO));
+    assertThat(p.onReply(N3, NOT_LEADER, N1, 202 * MS)).isEqualTo(send(N2, Duration.ZERO));
+    // N3 won the election: N2 names it, and the write goes there.
+    assertThat(p.onReply(N2, NOT_LEADER, N3, 203 * MS)).isEqualTo(send(N3, Duration.ofMillis(25)));
   }
 
   @Test
@@ -172,7 +183,7 @@ class RetryPolicyTest {
     p.begin(WRITE, 0);
     p.onReply(N1, NOT_LEADER, null, MS);
     p.onReply(N2, NOT_LEADER, null, 2 * MS);
-    assertThat(p.onReply(N3, NOT_LEADER, null, 1950 * MS)).isEqualTo(send(N1, Duration.ofMillis(50)));
+    assertThat(p.onReply(N3, NOT_LEADER, null, 1990 * MS)).isEqualTo(send(N1, Duration.ofMillis(10)));
     assertThat(p.resume(2000 * MS)).isInstanceOf(Finish.class);
   }
 
