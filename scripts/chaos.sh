@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # A chaos run against real processes:
 #
-#   scripts/chaos.sh [--seconds 60] [--clients 5] [--nemesis kill|pause|partition|mixed] [--seed N]
+#   scripts/chaos.sh [--seconds 60] [--clients 5] [--http-clients N]
+#                    [--nemesis kill|pause|partition|mixed] [--seed N]
 #
 # Makes a network of its own (network namespaces: one per node, one for the clients, one holding
 # the bridge that joins them), starts 3 nodes with scripts/kvstore, one per namespace, each at its
-# own 10.211.0.N address, and runs concurrent `kv_client --json shell` clients from the client
-# namespace while a nemesis kills (kill -9) and restarts nodes, pauses and resumes them
-# (SIGSTOP/SIGCONT), or cuts, thins and slows the links between them. Then it heals everything,
-# waits for the cluster to settle, reads every key, checks the whole history for linearizability
-# and prints a summary. The driver is raftkv.chaos.ChaosRun in the jar.
+# own 10.211.0.N address, and runs concurrent clients from the client namespace while a nemesis
+# kills (kill -9) and restarts nodes, pauses and resumes them (SIGSTOP/SIGCONT), or cuts, thins and
+# slows the links between them. --http-clients of the clients (default: half of --clients, rounded
+# down; 0: none) use the nodes' HTTP API (raftkv.chaos.HttpShell: java.net.http, one node at a
+# time, exactly-once session headers); the rest are `kv_client --json shell`. Then it heals
+# everything, waits for the cluster to settle, reads every key, checks the whole history for
+# linearizability and prints a summary, with the operations over HTTP and over the shell counted
+# apart. The driver is raftkv.chaos.ChaosRun in the jar.
 #
 # Needs root (network namespaces) and iproute2. The partition and mixed nemeses drop packets with
 # nftables: when `nft` is missing, the script installs Debian's nftables package.
@@ -28,7 +32,7 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 unset RAFTKV_TLS_DIR
 
 usage() {
-  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 
 usage_error() {
@@ -39,15 +43,17 @@ usage_error() {
 
 seconds=60
 clients=5
+http_clients=""
 nemesis=mixed
 seed=""
 while (($# > 0)); do
   case "$1" in
-    --seconds | --clients | --nemesis | --seed)
+    --seconds | --clients | --http-clients | --nemesis | --seed)
       (($# >= 2)) || usage_error "$1 needs a value"
       case "$1" in
         --seconds) seconds="$2" ;;
         --clients) clients="$2" ;;
+        --http-clients) http_clients="$2" ;;
         --nemesis) nemesis="$2" ;;
         --seed) seed="$2" ;;
       esac
@@ -64,6 +70,9 @@ done
   || usage_error "--seconds must be a whole number from 10 to 86400, not '$seconds'"
 [[ "$clients" =~ ^[0-9]+$ ]] && ((clients >= 1 && clients <= 50)) \
   || usage_error "--clients must be a whole number from 1 to 50, not '$clients'"
+[[ -z "$http_clients" ]] \
+  || { [[ "$http_clients" =~ ^[0-9]{1,2}$ ]] && ((10#$http_clients <= clients)); } \
+  || usage_error "--http-clients must be a whole number from 0 to --clients, not '$http_clients'"
 [[ "$nemesis" =~ ^(kill|pause|partition|mixed)$ ]] \
   || usage_error "--nemesis must be kill, pause, partition or mixed, not '$nemesis'"
 [[ -z "$seed" || "$seed" =~ ^[0-9]{1,18}$ ]] \
@@ -148,6 +157,7 @@ driver_args=(--seconds "$seconds" --clients "$clients" --nemesis "$nemesis"
   --run-dir "$run_dir" --netns-prefix "$prefix" --subnet "$subnet"
   --kvstore "$RAFTKV_ROOT/scripts/kvstore" --kv-client "$RAFTKV_ROOT/scripts/kv_client")
 [[ -n "$seed" ]] && driver_args+=(--seed "$seed")
+[[ -n "$http_clients" ]] && driver_args+=(--http-clients "$http_clients")
 rc=0
 "$RAFTKV_JAVA" -XX:+UseSerialGC -Xmx512m -cp "$jar" raftkv.chaos.ChaosRun "${driver_args[@]}" \
   || rc=$?

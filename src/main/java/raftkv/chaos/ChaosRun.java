@@ -37,11 +37,15 @@ import raftkv.check.Operation.Outcome;
  * run their workload, then heals everything, waits for the cluster to settle, reads every key, and
  * checks the whole history for linearizability.
  *
- * <p>Clients are {@code kv_client --json shell} processes in the client namespace. Each operation
- * is timed around its shell line with {@link System#nanoTime()} and recorded as an {@link
- * Operation}. A client whose operation ended UNKNOWN carries on as a new process of the history
- * (its unknown operation may still take effect at any later time); a shell that stops answering is
- * killed and replaced.
+ * <p>Clients are processes in the client namespace, each driven line by line through a {@link
+ * ShellClient}: {@code kv_client --json shell}, or for the last {@code --http-clients} of them (by
+ * default half, rounded down) {@link HttpShell}, which runs the same commands over the nodes' HTTP
+ * API and answers in the same JSON lines. Each operation is timed around its line with {@link
+ * System#nanoTime()} and recorded as an {@link Operation}, read from the line by {@link
+ * Workload#completed} whichever kind of client answered it. A client whose operation ended
+ * UNKNOWN carries on as a new process of the history (its unknown operation may still take effect
+ * at any later time); a client that stops answering is killed and replaced. The summary counts the
+ * operations over HTTP and over the shell apart.
  *
  * <p>Exit status: 0 the run passed; 1 it found something wrong (not linearizable, a lost write, a
  * cluster that did not recover, a node that died by itself); 2 a usage error.
@@ -67,6 +71,11 @@ public final class ChaosRun {
 
   @Option(names = "--clients", defaultValue = "5", description = "Concurrent clients.")
   int clients;
+
+  @Option(
+      names = "--http-clients",
+      description = "How many of the clients use the HTTP API (default: half, rounded down; 0: none).")
+  Integer httpClients;
 
   @Option(names = "--nemesis", defaultValue = "mixed", description = "kill, pause, partition or mixed.")
   String nemesis;
@@ -96,6 +105,8 @@ public final class ChaosRun {
   private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
   private final AtomicLong ids = new AtomicLong();
   private final Set<Long> finalReadIds = ConcurrentHashMap.newKeySet();
+  /** The operations an HTTP client made; the rest went through a kv_client shell. */
+  private final Set<Long> httpIds = ConcurrentHashMap.newKeySet();
   private final AtomicInteger processes = new AtomicInteger();
   private volatile boolean stopping;
   private long startNanos;
@@ -124,6 +135,13 @@ public final class ChaosRun {
       if (run.clients < 1 || run.clients > 50) {
         throw new ParameterException(cl, "--clients must be from 1 to 50, not " + run.clients);
       }
+      if (run.httpClients == null) {
+        run.httpClients = run.clients / 2;
+      }
+      if (run.httpClients < 0 || run.httpClients > run.clients) {
+        throw new ParameterException(
+            cl, "--http-clients must be from 0 to --clients (" + run.clients + "), not " + run.httpClients);
+      }
       kind = Schedule.Nemesis.parse(run.nemesis);
     } catch (ParameterException | IllegalArgumentException e) {
       err.println("chaos: " + e.getMessage());
@@ -144,8 +162,9 @@ public final class ChaosRun {
     // A fresh seed short enough to type back in.
     long runSeed = seed != null ? seed : new Random().nextInt(1_000_000_000);
     out.printf(
-        "chaos: seed %d, nemesis %s, %d s, %d clients (repeat the schedule with --seed %d)%n",
-        runSeed, kind.name().toLowerCase(Locale.ROOT), seconds, clients, runSeed);
+        "chaos: seed %d, nemesis %s, %d s, %d clients, %d of them over HTTP (repeat the schedule"
+            + " with --seed %d)%n",
+        runSeed, kind.name().toLowerCase(Locale.ROOT), seconds, clients, httpClients, runSeed);
     for (String dir : List.of("logs", "data", "pids")) {
       mkdirs(runDir.resolve(dir));
     }
@@ -321,6 +340,30 @@ public final class ChaosRun {
         command, runDir.resolve("logs/" + name + ".log"), runDir.resolve("pids/" + name + ".pid"));
   }
 
+  /** Whether worker {@code worker} speaks HTTP: the last {@code --http-clients} of them do. */
+  private boolean overHttp(int worker) {
+    return worker >= clients - httpClients;
+  }
+
+  /**
+   * An {@link HttpShell} in the client namespace, on this JVM's java and class path (the jar
+   * chaos.sh runs, a copy that no build replaces), starting at a node of its own.
+   */
+  private ShellClient httpClient(String name, int worker) {
+    List<String> command =
+        List.of(
+            "ip", "netns", "exec", network.clientNamespace(),
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m",
+            "-cp", System.getProperty("java.class.path"),
+            HttpShell.class.getName(),
+            "--nodes", nodes.httpEndpoints(),
+            "--timeout", CLIENT_TIMEOUT,
+            "--first", String.valueOf(worker % NODES));
+    return ShellClient.start(
+        command, runDir.resolve("logs/" + name + ".log"), runDir.resolve("pids/" + name + ".pid"));
+  }
+
   /** One client: operations back to back, with a short pause, until the run stops. */
   private void work(int worker, long runSeed, CountDownLatch ready) {
     Random random = new Random(runSeed * 31 + worker);
@@ -345,6 +388,9 @@ public final class ChaosRun {
           pause(500); // not a tight loop, should shells keep dying at once
           shell = warmClient(worker);
         }
+        if (overHttp(worker)) {
+          httpIds.add(id);
+        }
         history.add(op);
         workload.observe(op);
         if (op.outcome() == Outcome.UNKNOWN) {
@@ -361,7 +407,10 @@ public final class ChaosRun {
 
   /** A started client that has answered once (a read, not recorded: it changes nothing). */
   private ShellClient warmClient(int worker) {
-    ShellClient shell = client("client-" + worker, CLIENT_TIMEOUT);
+    ShellClient shell =
+        overHttp(worker)
+            ? httpClient("http-client-" + worker, worker)
+            : client("client-" + worker, CLIENT_TIMEOUT);
     shell.call("get " + Workload.key(0), REPLY_WAIT);
     return shell;
   }
@@ -509,6 +558,13 @@ public final class ChaosRun {
     out.printf(
         "ops: %d ok, %d failed, %d unknown (%d in all, %d of them final reads)%n",
         outcomes[0], outcomes[1], outcomes[2], ops.size(), finalReadIds.size());
+    List<Operation> overHttp = ops.stream().filter(op -> httpIds.contains(op.id())).toList();
+    List<Operation> overShell = ops.stream().filter(op -> !httpIds.contains(op.id())).toList();
+    out.printf(
+        "ops over HTTP: %s, by %s%n", Summary.describe(Summary.counts(overHttp)), count(httpClients, "client"));
+    out.printf(
+        "ops over the shell: %s, by %s and the control client (final reads)%n",
+        Summary.describe(Summary.counts(overShell)), count(clients - httpClients, "client"));
     out.printf(
         "faults injected: %d (%s)%n",
         injected.size(), Summary.describeKinds(Summary.byKind(injected)));
@@ -552,6 +608,11 @@ public final class ChaosRun {
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  /** "1 client", "2 clients". */
+  private static String count(int n, String noun) {
+    return n + " " + noun + (n == 1 ? "" : "s");
+  }
 
   /** Seconds since the workload started, for the log lines. */
   private String at(long nanos) {

@@ -54,6 +54,15 @@ final class Nodes implements AutoCloseable {
     return String.join(",", all);
   }
 
+  /** Every node's HTTP API, HOST:PORT (kvstore's default: the Raft port + 1000), comma-separated. */
+  String httpEndpoints() {
+    List<String> all = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      all.add(network.address(i) + ":" + (port(i) + 1000));
+    }
+    return String.join(",", all);
+  }
+
   synchronized void start(int node) {
     List<String> peers = new ArrayList<>();
     for (int other : network.others(node)) {

@@ -29,6 +29,24 @@ final class Summary {
     return counts;
   }
 
+  /** Some operations' figures: how many, and by outcome; {@code okWrites} counts OK non-gets. */
+  record Counts(int ops, int ok, int okWrites, int failed, int unknown) {}
+
+  static Counts counts(List<Operation> ops) {
+    int[] by = outcomes(ops);
+    int okWrites =
+        (int) ops.stream().filter(op -> op.outcome() == Outcome.OK && op.kind() != Kind.GET).count();
+    return new Counts(ops.size(), by[0], okWrites, by[1], by[2]);
+  }
+
+  /** "812 (640 ok, 301 of them writes; 3 failed; 12 unknown)". */
+  static String describe(Counts c) {
+    return String.format(
+        Locale.ROOT,
+        "%d (%d ok, %d of them writes; %d failed; %d unknown)",
+        c.ops(), c.ok(), c.okWrites(), c.failed(), c.unknown());
+  }
+
   /** Faults per kind, in the order of {@link Fault.Kind}. */
   static Map<Fault.Kind, Integer> byKind(List<Injected> faults) {
     Map<Fault.Kind, Integer> counts = new EnumMap<>(Fault.Kind.class);

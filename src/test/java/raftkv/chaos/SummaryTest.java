@@ -53,4 +53,19 @@ class SummaryTest {
     assertThat(Summary.describeKinds(Summary.byKind(List.of(fault(1), fault(2)))))
         .isEqualTo("kill 2");
   }
+
+  @Test
+  void countsSplitOkIntoWritesAndReads() {
+    List<Operation> ops =
+        List.of(
+            new Operation(1, 0, Kind.GET, "k", null, null, Outcome.OK, null, "1", 10, 20),
+            new Operation(2, 0, Kind.PUT, "k", "1", null, Outcome.OK, null, null, 10, 20),
+            new Operation(3, 0, Kind.CAS, "k", "2", "3", Outcome.OK, "cas_mismatch", "1", 10, 20),
+            new Operation(4, 0, Kind.PUT, "k", "1", null, Outcome.FAIL, "unavailable", null, 10, 20),
+            new Operation(5, 1, Kind.INCR, "k", "1", null, Outcome.UNKNOWN, "timeout", null, 10, Long.MAX_VALUE));
+    Summary.Counts c = Summary.counts(ops);
+    assertThat(c).isEqualTo(new Summary.Counts(5, 3, 2, 1, 1));
+    assertThat(Summary.describe(c)).isEqualTo("5 (3 ok, 2 of them writes; 1 failed; 1 unknown)");
+    assertThat(Summary.describe(Summary.counts(List.of()))).isEqualTo("0 (0 ok, 0 of them writes; 0 failed; 0 unknown)");
+  }
 }

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs {@code scripts/chaos.sh --seconds 30 --nemesis mixed}: three node processes in network
- * namespaces, clients, faults of every kind, then the final reads and the linearizability check.
+ * namespaces, clients (by default 2 of the 5 over the HTTP API, the rest kv_client shells), faults
+ * of every kind, then the final reads and the linearizability check. Clients of both kinds must
+ * have had operations acknowledged, writes among them.
  * The run must pass: nothing lost, the history linearizable, and nothing left behind (no namespace
  * of the run, no process).
  */
@@ -45,6 +47,18 @@ class ChaosScriptIT {
     Matcher faults = Pattern.compile("faults injected: (\\d+)").matcher(text);
     assertThat(faults.find()).as("faults line:\n%s", text).isTrue();
     assertThat(Integer.parseInt(faults.group(1))).as("faults injected").isPositive();
+
+    // By default half the clients, rounded down, use the HTTP API: 2 of the 5. Both kinds made
+    // acknowledged operations, writes among them.
+    assertThat(text).contains("5 clients, 2 of them over HTTP");
+    for (String transport : new String[] {"HTTP", "the shell"}) {
+      Matcher ops =
+          Pattern.compile("ops over " + transport + ": (\\d+) \\((\\d+) ok, (\\d+) of them writes;")
+              .matcher(text);
+      assertThat(ops.find()).as("ops over %s line:\n%s", transport, text).isTrue();
+      assertThat(Integer.parseInt(ops.group(2))).as("ok ops over %s", transport).isPositive();
+      assertThat(Integer.parseInt(ops.group(3))).as("ok writes over %s", transport).isPositive();
+    }
 
     // Every process it started is gone (each PID file is removed when its process is stopped).
     try (var runs = Files.list(state.resolve("chaos"))) {
