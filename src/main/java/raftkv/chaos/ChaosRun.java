@@ -407,12 +407,11 @@ public final class ChaosRun {
 
   /** A started client that has answered once (a read, not recorded: it changes nothing). */
   private ShellClient warmClient(int worker) {
-    ShellClient shell =
-        overHttp(worker)
+    return ShellClient.answering(
+        () -> overHttp(worker)
             ? httpClient("http-client-" + worker, worker)
-            : client("client-" + worker, CLIENT_TIMEOUT);
-    shell.call("get " + Workload.key(0), REPLY_WAIT);
-    return shell;
+            : client("client-" + worker, CLIENT_TIMEOUT),
+        "get " + Workload.key(0), REPLY_WAIT, 3);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -527,6 +526,10 @@ public final class ChaosRun {
             reply.isPresent()
                 ? Workload.completed(r, ids.incrementAndGet(), process, reply.get(), invoked, completed)
                 : Workload.unknown(r, ids.incrementAndGet(), process, invoked);
+        if (reply.isEmpty()) {
+          control.kill(); // it missed this answer: a new one, lest the next read get it
+          control = client("control", "1s");
+        }
         history.add(op);
         finalReadIds.add(op.id());
         if (op.outcome() == Outcome.OK) {

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One {@code kv_client --json shell} process: a line in, one JSON line out. Its stderr goes to a
@@ -74,7 +75,9 @@ final class ShellClient implements AutoCloseable {
 
   /**
    * Sends one command and waits up to {@code wait} for its result line. Empty: no answer in time,
-   * or the process is gone (then {@link #ended()} is true).
+   * or the process is gone; either way {@link #ended()} is then true. A shell that missed an answer
+   * is not asked again: its late answer would be read as the next command's (a chaos run once
+   * recorded a client's every answer one command late that way).
    */
   Optional<String> call(String line, Duration wait) {
     if (ended) {
@@ -84,11 +87,11 @@ final class ShellClient implements AutoCloseable {
       stdin.write(line + "\n");
       stdin.flush();
       String reply = lines.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
-      if (reply == EOF) {
+      if (reply == null || reply == EOF) {
         ended = true;
         return Optional.empty();
       }
-      return Optional.ofNullable(reply);
+      return Optional.of(reply);
     } catch (IOException e) {
       ended = true;
       return Optional.empty();
@@ -98,7 +101,25 @@ final class ShellClient implements AutoCloseable {
     }
   }
 
-  /** The process has exited or closed its output: no further call can succeed. */
+  /**
+   * A shell from {@code start} that has answered {@code line} within {@code wait}; each one that
+   * did not is killed and another started, {@code attempts} times at most.
+   */
+  static ShellClient answering(Supplier<ShellClient> start, String line, Duration wait, int attempts) {
+    for (int i = 1; ; i++) {
+      ShellClient shell = start.get();
+      if (shell.call(line, wait).isPresent()) {
+        return shell;
+      }
+      shell.kill();
+      if (i >= attempts) {
+        throw new IllegalStateException(
+            "no client shell answered '" + line + "' within " + wait.toMillis() + " ms, " + attempts + " tries");
+      }
+    }
+  }
+
+  /** The process has exited, closed its output or missed an answer: no further call can succeed. */
   boolean ended() {
     return ended || !process.isAlive();
   }
