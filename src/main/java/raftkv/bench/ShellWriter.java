@@ -15,13 +15,21 @@ import raftkv.common.Endpoint;
 
 /**
  * A sequential writer as scripts and other languages use the store: one {@code kv_client --json
- * shell} process with the default client settings a user gets, fed one put per line, each sent as
- * soon as the last one was answered. Every answer is kept with when its line was sent and when its
- * answer was read, so that failover is measured as that client sees it.
+ * shell} process with the default client settings a user gets, fed one put per line, each sent
+ * {@link #PAUSE_MS} after the last one was answered. Every answer is kept with when its line was
+ * sent and when its answer was read, so that failover is measured as that client sees it.
  */
 final class ShellWriter {
   /** One command line: sent, answered, and whether the answer was {@code "ok":true}. */
   record Answer(long sentNanos, long answeredNanos, boolean ok) {}
+
+  /**
+   * The pause after each answer. Five shells writing back to back loaded this 2-core machine
+   * until its elections took up to 1.3 s and restarted nodes 10 s to start (load average 15); at
+   * a 20 ms pause their five JVMs still took 50-70% of a core. A line sent within 100 ms of the
+   * kill still meets the dead leader, so the pause costs the measure little.
+   */
+  static final long PAUSE_MS = 100;
 
   private final Process process;
   private final Thread thread;
@@ -53,9 +61,12 @@ final class ShellWriter {
         synchronized (answers) {
           answers.add(a);
         }
+        Thread.sleep(PAUSE_MS);
       }
     } catch (IOException e) {
       // The process was stopped: its pipes closed.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
