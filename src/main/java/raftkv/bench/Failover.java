@@ -299,12 +299,12 @@ final class Failover {
         String.format(
             java.util.Locale.ROOT,
             "failover %d/%d: killed n%d (term %d -> %d%s): election %s ms (log %s ms),"
-                + " first write %s ms (shell clients: %s ms), write gap %s ms; restarted, caught up"
+                + " first write %s ms (shell clients: %s), write gap %s ms; restarted, caught up"
                 + " in %s ms",
             rep, kills, killed, oldTerm, newTerm, newTerm - oldTerm > 1 ? ", 2+ rounds" : "",
             Stats.Fmt.ms(electionPollMs),
             Stats.Fmt.ms(electionLogMs), Stats.Fmt.ms(firstWriteMs),
-            shellMs.stream().map(Stats.Fmt::ms).reduce((x, y) -> x + ", " + y).orElse("none"),
+            shellMs.stream().map(Stats.Fmt::ms).reduce((x, y) -> x + ", " + y).map(x -> x + " ms").orElse("none"),
             Stats.Fmt.ms(writeGapMs), Stats.Fmt.ms(catchUpMs)));
     onRep.accept(r);
     return r;
