@@ -49,21 +49,7 @@ class HttpApiClusterTest {
 
   /** The index of the node that says it leads, once every node knows it. */
   static int leader() {
-    return NodeProcesses.await("a leader every node knows", Duration.ofSeconds(20), () -> {
-      Integer leaderId = null;
-      for (int i = 0; i < cluster.size(); i++) {
-        Answer a = HttpCalls.get(cluster.httpPort(i), "/v1/status");
-        if (a.status() != 200 || a.json().get("leader").isNull()) {
-          return Optional.empty();
-        }
-        int id = a.json().get("leader").asInt();
-        if (leaderId != null && leaderId != id) {
-          return Optional.empty();
-        }
-        leaderId = id;
-      }
-      return Optional.of(leaderId - 1);
-    });
+    return cluster.leader();
   }
 
   static int follower() {

@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import raftkv.it.NodeProcesses;
 import raftkv.testkit.HttpCalls;
 import raftkv.testkit.HttpCalls.Answer;
 import raftkv.testkit.HttpCluster;
@@ -35,21 +32,7 @@ class HttpRedirectTest {
   }
 
   static int leader() {
-    return NodeProcesses.await("a leader every node knows", Duration.ofSeconds(20), () -> {
-      Integer leaderId = null;
-      for (int i = 0; i < cluster.size(); i++) {
-        Answer a = HttpCalls.get(cluster.httpPort(i), "/v1/status");
-        if (a.status() != 200 || a.json().get("leader").isNull()) {
-          return Optional.empty();
-        }
-        int id = a.json().get("leader").asInt();
-        if (leaderId != null && leaderId != id) {
-          return Optional.empty();
-        }
-        leaderId = id;
-      }
-      return Optional.of(leaderId - 1);
-    });
+    return cluster.leader();
   }
 
   @Test

@@ -6,8 +6,10 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.http.javadsl.ServerBinding;
 import com.typesafe.config.Config;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +20,7 @@ import raftkv.common.Endpoint;
 import raftkv.common.RaftSettings;
 import raftkv.http.HttpServer;
 import raftkv.http.HttpSettings;
+import raftkv.it.NodeProcesses;
 import raftkv.metrics.PrometheusMetrics;
 import raftkv.raft.ArteryTransport;
 import raftkv.raft.RaftNode;
@@ -113,6 +116,25 @@ public final class HttpCluster implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("node " + (i + 1) + "'s HTTP API did not bind", e);
     }
+  }
+
+  /** The index (0-based) of the node every node names as the leader, once they all agree. */
+  public int leader() {
+    return NodeProcesses.await("a leader every node knows", Duration.ofSeconds(20), () -> {
+      Integer leaderId = null;
+      for (int i = 0; i < size(); i++) {
+        HttpCalls.Answer a = HttpCalls.get(httpPort(i), "/v1/status");
+        if (a.status() != 200 || a.json().get("leader").isNull()) {
+          return Optional.empty();
+        }
+        int id = a.json().get("leader").asInt();
+        if (leaderId != null && leaderId != id) {
+          return Optional.empty();
+        }
+        leaderId = id;
+      }
+      return Optional.of(leaderId - 1);
+    });
   }
 
   /** Cuts node {@code i}'s Raft traffic both ways. */
